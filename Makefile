@@ -1,0 +1,43 @@
+# zslkit: two commands do everything on a fresh machine.
+#   make book   - set up, execute every notebook on its pocket defaults, build the book
+#   make test   - set up, run the whole test suite (unit tests, nbval, book build)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.zslkit-installed
+RUNS := build/runs
+APT_PACKAGES := dataset-fashion-mnist wordnet-base wordnet-sense-index chromium
+
+.PHONY: book test notebooks setup system-deps clean
+
+setup: $(STAMP) system-deps
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip>=24"
+	$(PY) -m pip install -q -c requirements/constraints.txt -e ".[book,dev]"
+	touch $(STAMP)
+
+# Debian data packages used by the pocket tier (root only; otherwise the
+# loaders look for the official files and say where they looked).
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "not root: skipping Debian packages$$missing (loaders fall back to official downloads)"; fi
+
+notebooks: setup
+	$(VENV)/bin/zslkit run --all --out $(RUNS)
+
+book: notebooks
+	$(PY) -m zslkit.book --notebooks $(RUNS) --out build/book
+	@echo "book: build/book/_build/html/index.html"
+
+test: setup
+	$(PY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+clean:
+	rm -rf build

@@ -1,0 +1,18 @@
+"""zslkit: the helper library behind the zslkit book on zero-shot learning.
+
+Each public function says in its docstring which notebook of the book
+teaches it. The notebooks call these helpers in one line and spend their
+words on the idea.
+"""
+from zslkit.results import record, recorded
+from zslkit.checks import check_choice, check_range, resolve_device, set_seed
+
+__all__ = [
+    "record",
+    "recorded",
+    "check_choice",
+    "check_range",
+    "resolve_device",
+    "set_seed",
+]
+__version__ = "0.1.0"

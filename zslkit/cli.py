@@ -1,0 +1,201 @@
+"""The ``zslkit`` command: list the book's notebooks and run them headless.
+
+::
+
+    zslkit list
+    zslkit run NOTEBOOK [-p NAME VALUE]... [-f params.yaml] [--out DIR]
+    zslkit run --all [--out DIR]
+
+``run`` executes through papermill and writes ``DIR/<notebook>.ipynb`` (the
+executed copy), ``DIR/results.json`` (every value the notebook recorded with
+:func:`zslkit.record`) and ``DIR/run.json`` (parameters, wall time, versions).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from zslkit.notebook_params import inspect_parameters, parse_value, validate_parameters
+from zslkit.paths import notebooks_dir, repo_dir
+from zslkit.results import RESULTS_ENV, write_json_atomic
+
+DEFAULT_OUT = "build/runs"
+
+
+def list_notebooks() -> list[Path]:
+    """Every notebook of the book, in file-name order."""
+    return sorted(
+        p for p in notebooks_dir().glob("*.ipynb") if not p.name.startswith(".")
+    )
+
+
+def resolve_notebook(name: str) -> Path:
+    """Find a notebook by path, by stem, or by stem without its number prefix."""
+    path = Path(name)
+    if path.suffix == ".ipynb" and path.exists():
+        return path.resolve()
+    stem = path.stem if path.suffix == ".ipynb" else name
+    known = list_notebooks()
+    for nb in known:
+        if nb.stem == stem or nb.stem.split("_", 1)[-1] == stem:
+            return nb
+    choices = ", ".join(nb.stem for nb in known)
+    raise ValueError(f"no notebook named {name!r}; choose one of: {choices}")
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("zslkit", "numpy", "torch", "open_clip_torch", "scikit-learn", "papermill"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def run_notebook(notebook: Path, parameters: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+    """Execute one notebook with papermill; return its recorded results.
+
+    Parameters are validated before the kernel starts. On failure the
+    executed notebook is kept as ``<stem>.failed.ipynb`` for inspection
+    and no ``results.json`` is left behind.
+    """
+    import papermill
+
+    parameters = validate_parameters(notebook, parameters)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = notebook.stem
+    final_nb = out_dir / f"{stem}.ipynb"
+    final_results = out_dir / "results.json"
+    for stale in (final_results, out_dir / f"{stem}.failed.ipynb"):
+        stale.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".run-") as tmp:
+        tmp_nb = Path(tmp) / f"{stem}.ipynb"
+        tmp_results = Path(tmp) / "results.json"
+        write_json_atomic(tmp_results, {})
+        old = os.environ.get(RESULTS_ENV)
+        os.environ[RESULTS_ENV] = str(tmp_results)
+        start = time.perf_counter()
+        try:
+            papermill.execute_notebook(
+                str(notebook),
+                str(tmp_nb),
+                parameters=parameters,
+                cwd=str(notebook.parent),
+                progress_bar=False,
+                log_output=False,
+            )
+        except Exception:
+            if tmp_nb.exists():
+                shutil.move(str(tmp_nb), out_dir / f"{stem}.failed.ipynb")
+            raise
+        finally:
+            if old is None:
+                os.environ.pop(RESULTS_ENV, None)
+            else:
+                os.environ[RESULTS_ENV] = old
+        wall = time.perf_counter() - start
+        results = json.loads(tmp_results.read_text())
+        meta = {
+            "notebook": stem,
+            "parameters": parameters,
+            "wall_time_s": round(wall, 2),
+            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "versions": _versions(),
+        }
+        write_json_atomic(out_dir / "run.json", meta)
+        shutil.move(str(tmp_nb), final_nb)
+        shutil.move(str(tmp_results), final_results)
+    return results
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    for nb in list_notebooks():
+        print(nb.stem)
+        for p in inspect_parameters(nb).values():
+            print(f"    {p.name}: {p.type} = {p.default}    # {p.help}")
+    return 0
+
+
+def _gather_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if args.file:
+        loaded = yaml.safe_load(Path(args.file).read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{args.file} must hold a mapping of parameter names to values")
+        params.update(loaded)
+    for name, value in args.param or []:
+        params[name] = parse_value(value)
+    return params
+
+
+def _report_failure(stem: str, err: Exception) -> None:
+    print(f"FAILED {stem}: {type(err).__name__}", file=sys.stderr)
+    print(str(err), file=sys.stderr)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    if args.all == bool(args.notebook):
+        print("zslkit run: give one NOTEBOOK or --all", file=sys.stderr)
+        return 2
+    try:
+        params = _gather_parameters(args)
+        if args.all:
+            notebooks = list_notebooks()
+            # Check every notebook's parameters before running any of them.
+            for nb in notebooks:
+                validate_parameters(nb, params)
+        else:
+            notebooks = [resolve_notebook(args.notebook)]
+            validate_parameters(notebooks[0], params)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"zslkit run: {err}", file=sys.stderr)
+        return 2
+    base = Path(args.out) if args.out else repo_dir() / DEFAULT_OUT
+    failures = 0
+    for nb in notebooks:
+        out_dir = base / nb.stem if (args.all or not args.out) else base
+        start = time.perf_counter()
+        try:
+            results = run_notebook(nb, params, out_dir)
+        except Exception as err:  # papermill raises its own error types
+            _report_failure(nb.stem, err)
+            failures += 1
+            continue
+        print(f"ok {nb.stem} in {time.perf_counter() - start:.1f} s -> {out_dir} "
+              f"({len(results)} results)")
+    return 1 if failures else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="zslkit", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_list = sub.add_parser("list", help="print every notebook with its parameters")
+    p_list.set_defaults(func=_cmd_list)
+    p_run = sub.add_parser("run", help="execute notebooks headless with papermill")
+    p_run.add_argument("notebook", nargs="?", help="notebook path or stem")
+    p_run.add_argument("--all", action="store_true", help="run every notebook")
+    p_run.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                       help="set a parameter (value parsed as YAML)")
+    p_run.add_argument("-f", "--file", help="YAML file of parameters")
+    p_run.add_argument("--out", help=f"output folder (default {DEFAULT_OUT}/<notebook>)")
+    p_run.set_defaults(func=_cmd_run)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

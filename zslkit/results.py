@@ -1,0 +1,82 @@
+"""Recording a notebook's results.
+
+A notebook calls ``zslkit.record("zsl_top1_unseen", 0.93)`` for every figure
+it wants to report. When the notebook runs under ``zslkit run``, the runner
+points the environment variable ``ZSLKIT_RESULTS`` at a JSON file and each
+call rewrites that file atomically, so ``results.json`` always holds every
+value recorded so far as one flat object. Outside the runner (Colab, a
+plain Jupyter session) the values are kept in memory only.
+
+Taught in: notebooks/00_what_is_zero_shot.ipynb (the first use).
+"""
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import tempfile
+from typing import Any
+
+RESULTS_ENV = "ZSLKIT_RESULTS"
+_RECORDED: dict[str, Any] = {}
+
+
+def _to_json_value(name: str, value: Any) -> Any:
+    """Turn numpy / torch scalars into plain Python values, refusing others."""
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 0) == 0:
+        value = value.item()
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"record({name!r}): value {value} is not finite")
+        return value
+    raise TypeError(
+        f"record({name!r}): value of type {type(value).__name__} is not a number, "
+        "string, bool or None; record each figure under its own name"
+    )
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
+    """Write ``obj`` as JSON to ``path`` through a temporary file and a rename."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def record(name: str, value: Any) -> Any:
+    """Record one result of the notebook under ``name`` and return the value.
+
+    Parameters
+    ----------
+    name : str
+        A flat metric name such as ``"zsl_top1_unseen"`` (letters, digits, ``_``).
+    value : number, str, bool or None
+        numpy and torch scalars are converted to plain Python numbers.
+    """
+    if not isinstance(name, str) or not name or not all(c.isalnum() or c == "_" for c in name):
+        raise ValueError(f"record: name {name!r} must be a non-empty string of letters, digits and '_'")
+    _RECORDED[name] = _to_json_value(name, value)
+    path = os.environ.get(RESULTS_ENV)
+    if path:
+        write_json_atomic(path, _RECORDED)
+    return value
+
+
+def recorded() -> dict[str, Any]:
+    """Every value recorded in this kernel so far, as a new dict."""
+    return dict(_RECORDED)
