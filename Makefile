@@ -32,11 +32,19 @@ system-deps:
 notebooks: setup
 	$(VENV)/bin/zslkit run --all --out $(RUNS)
 
-book: notebooks
+MATHJAX := build/vendor/node_modules/mathjax/es5/tex-mml-chtml.js
+
+# A local MathJax for the offline browser check of the built pages.
+$(MATHJAX):
+	npm install --silent --no-audit --no-fund --prefix build/vendor mathjax@3.2.2
+
+book: notebooks $(MATHJAX)
 	$(PY) -m zslkit.book --notebooks $(RUNS) --out build/book
+	$(PY) -m zslkit.pagecheck build/book/_build/html --screenshots build/screenshots
+	$(PY) -m zslkit.student --out build/student >/dev/null
 	@echo "book: build/book/_build/html/index.html"
 
-test: setup
+test: setup $(MATHJAX)
 	$(PY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 clean:

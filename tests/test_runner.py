@@ -99,7 +99,9 @@ def test_run_writes_results_and_seed_changes_them(tmp_path):
     assert r0["value"] == pytest.approx(np.random.default_rng(0).random())
     assert r1["value"] == pytest.approx(np.random.default_rng(1).random())
     assert r1["label"] == "x" and r0["finished"] is True
-    assert (out1 / "tiny.ipynb").exists()
+    executed = json.loads((out1 / "tiny.ipynb").read_text())
+    assert executed["metadata"]["zslkit"]["results"] == r1
+    assert executed["metadata"]["zslkit"]["run"]["parameters"] == {"seed": 1, "label": "x"}
     assert json.loads((out1 / "run.json").read_text())["parameters"] == {"seed": 1, "label": "x"}
 
 

@@ -2,23 +2,32 @@
 
 The book never executes code itself. ``make book`` first runs every
 notebook through papermill (``zslkit run --all``), then this module copies
-``book/`` and the executed notebooks into a staging folder and runs
-``jupyter-book build`` there with warnings treated as errors::
+``book/`` and the executed notebooks into a staging folder, adds to each
+notebook page its parameters table, writes the results page from the
+figures each run recorded, and runs ``jupyter-book build`` there with
+warnings treated as errors::
 
     python -m zslkit.book --notebooks build/runs --out build/book
 
 ``--notebooks notebooks`` builds from the committed notebooks, which carry
-the outputs of their default run (what the test suite does).
+the outputs and recorded results of their default run (what the tests do).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from zslkit.paths import notebooks_dir, repo_dir
+import nbformat
+import yaml
+
+from zslkit.notebook_params import inspect_parameters
+from zslkit.paths import data_dir, notebooks_dir, repo_dir
+
+PARAMS_MARKER = "zslkit-parameters-table"
 
 
 def find_executed(stem: str, source: Path) -> Path:
@@ -32,6 +41,90 @@ def find_executed(stem: str, source: Path) -> Path:
     )
 
 
+def parameters_markdown(notebook: Path) -> str:
+    """A markdown table of the notebook's papermill parameters."""
+    rows = [
+        f"| `{p.name}` | `{p.type}` | `{p.default}` | {p.help} |"
+        for p in inspect_parameters(notebook).values()
+    ]
+    return "\n".join([
+        f"<!-- {PARAMS_MARKER} -->",
+        "```{admonition} Parameters of this notebook",
+        ":class: tip dropdown",
+        f"Re-run it with other values: `zslkit run {notebook.stem} -p NAME VALUE`.",
+        "",
+        "| name | type | default | meaning |",
+        "| --- | --- | --- | --- |",
+        *rows,
+        "```",
+    ])
+
+
+def _add_parameters_table(source_nb: Path, staged: Path) -> dict:
+    nb = nbformat.read(staged, as_version=4)
+    cell = nbformat.v4.new_markdown_cell(parameters_markdown(source_nb))
+    first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)
+    nb.cells.insert(first_md + 1, cell)
+    nbformat.write(nb, staged)
+    return nb.metadata.get("zslkit", {})
+
+
+def _toc_parts() -> list[tuple[str, list[str]]]:
+    toc = yaml.safe_load((repo_dir() / "book" / "_toc.yml").read_text())
+    return [(part["caption"], [ch["file"] for ch in part["chapters"]]) for part in toc["parts"]]
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def results_markdown(runs: dict[str, dict]) -> str:
+    """The results page: every recorded figure by part and chapter.
+
+    ``runs`` maps a notebook stem to the ``zslkit`` metadata its run left
+    (``results`` and ``run``). Reference numbers from the papers come from
+    ``data/paper_numbers.json`` where one is known for the configuration.
+    """
+    papers_path = data_dir() / "paper_numbers.json"
+    papers = json.loads(papers_path.read_text()) if papers_path.exists() else {}
+    lines = [
+        "# Results",
+        "",
+        "Every figure the notebooks recorded with `zslkit.record` in the run that built",
+        "this book, on each notebook's parameters as shown. The pocket tier shows each",
+        "method's mechanism and the direction of its effect; the papers' numbers belong",
+        "to full-tier configurations and stand beside ours only where the configuration",
+        "matches.",
+        "",
+    ]
+    for caption, files in _toc_parts():
+        stems = [f.split("/", 1)[1] for f in files if f.startswith("notebooks/")]
+        stems = [s for s in stems if s in runs]
+        if not stems:
+            continue
+        lines += [f"## {caption}", ""]
+        for stem in stems:
+            meta = runs[stem]
+            run = meta.get("run", {})
+            params = run.get("parameters") or {}
+            shown = ", ".join(f"`{k}={v!r}`" for k, v in params.items()) or "defaults"
+            lines += [f"### [{stem}](notebooks/{stem}.ipynb)", "",
+                      f"Run {run.get('date', 'date unknown')}, parameters: {shown}, "
+                      f"wall time {run.get('wall_time_s', '?')} s.", ""]
+            ref = papers.get(stem, {})
+            lines += ["| metric | value | paper (full tier) |", "| --- | --- | --- |"]
+            for name, value in meta.get("results", {}).items():
+                paper = ref.get(name, "")
+                lines.append(f"| `{name}` | {_fmt(value)} | {paper} |")
+            lines.append("")
+            versions = run.get("versions", {})
+            if versions:
+                lines += ["Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()), ""]
+    return "\n".join(lines) + "\n"
+
+
 def stage(source: Path, out: Path) -> Path:
     """Copy ``book/`` and every executed notebook into ``out``; return ``out``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -42,8 +135,12 @@ def stage(source: Path, out: Path) -> Path:
                     ignore=shutil.ignore_patterns("_build"))
     nb_out = out / "notebooks"
     nb_out.mkdir(exist_ok=True)
+    runs = {}
     for nb in sorted(notebooks_dir().glob("*.ipynb")):
-        shutil.copy2(find_executed(nb.stem, source), nb_out / nb.name)
+        staged = nb_out / nb.name
+        shutil.copy2(find_executed(nb.stem, source), staged)
+        runs[nb.stem] = _add_parameters_table(nb, staged)
+    (out / "results.md").write_text(results_markdown(runs))
     return out
 
 

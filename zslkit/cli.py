@@ -117,9 +117,23 @@ def run_notebook(notebook: Path, parameters: dict[str, Any], out_dir: Path) -> d
             "versions": _versions(),
         }
         write_json_atomic(out_dir / "run.json", meta)
+        _stamp_notebook(tmp_nb, results, meta)
         shutil.move(str(tmp_nb), final_nb)
         shutil.move(str(tmp_results), final_results)
     return results
+
+
+def _stamp_notebook(path: Path, results: dict[str, Any], meta: dict[str, Any]) -> None:
+    """Keep the run's results and metadata inside the executed notebook.
+
+    The book's results page reads them from there, so a committed notebook
+    carries its own figures together with the parameters that made them.
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["zslkit"] = {"results": results, "run": meta}
+    nbformat.write(nb, path)
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
