@@ -41,15 +41,28 @@ def test_committed_notebook_carries_outputs_and_no_errors(nb):
     assert "colab.research.google.com" in text
 
 
-def test_book_builds_with_a_page_per_notebook(tmp_path):
-    index = book.build(notebooks_dir(), tmp_path / "book")
-    html = index.parent
+def test_book_builds_with_a_page_per_notebook(built_book):
+    html = built_book.parent
+    index = built_book
     assert "zero-shot" in index.read_text().lower()
     for nb in NOTEBOOKS:
         page = html / "notebooks" / f"{nb.stem}.html"
         assert page.exists(), f"no page for {nb.name}"
         assert "colab.research.google.com" in page.read_text()
     assert (html / "bibliography.html").exists()
+    results = (html / "results.html").read_text()
+    for nb in NOTEBOOKS:
+        assert nb.stem in results, f"{nb.stem} missing from the results page"
+
+
+def test_every_chapter_cites_and_the_bibliography_is_complete(built_book):
+    html = built_book.parent
+    bib = (ROOT / "book" / "references.bib").read_text()
+    n_entries = bib.count("\n@")
+    assert (html / "bibliography.html").read_text().count('class="citation') >= n_entries - 1
+    for nb in NOTEBOOKS:
+        text = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"])
+        assert "{footcite" in text or "{cite" in text, f"{nb.name} cites no paper"
 
 
 def test_missing_executed_notebook_is_an_error(tmp_path):

@@ -12,11 +12,18 @@ from typing import Iterable
 import numpy as np
 
 
-def check_choice(name: str, value, choices: Iterable) -> None:
-    """Raise ``ValueError`` unless ``value`` is one of ``choices``."""
+def check_choice(name: str, value, choices: Iterable, show: int = 25) -> None:
+    """Raise ``ValueError`` unless ``value`` is one of ``choices``.
+
+    The message lists the valid choices (the first ``show`` of a long list,
+    with the count of the rest).
+    """
     choices = list(choices)
     if value not in choices:
-        raise ValueError(f"{name}={value!r} is not valid; choose one of {choices}")
+        listed = ", ".join(repr(c) for c in choices[:show])
+        if len(choices) > show:
+            listed += f", ... ({len(choices) - show} more)"
+        raise ValueError(f"{name}={value!r} is not valid; choose one of: {listed}")
 
 
 def check_range(name: str, value, low=None, high=None, integer: bool = False) -> None:

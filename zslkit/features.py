@@ -173,7 +173,7 @@ def extract_features(
     labels : (n,) int64 tensor.
     info : dict, only with ``return_info=True``.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     check_range("batch_size", batch_size, 1, integer=True)
     device = resolve_device(device)
@@ -227,7 +227,7 @@ def encode_text(
     -------
     text_features : (len(texts), d) float32 tensor on the CPU, L2-normalised rows.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     check_range("batch_size", batch_size, 1, integer=True)
     device = resolve_device(device)

@@ -1,7 +1,8 @@
 """Render every page of the built book in headless Chromium and check it.
 
 A page passes when it is not blank (it has text and its screenshot is not
-one flat colour), every image on it has loaded, and, where it holds
+one flat colour), every image of the book on it has loaded (remote badges
+cannot load offline and are not checked), and, where it holds
 mathematics, MathJax has typeset it. One screenshot per part of the book is
 kept for review::
 
@@ -30,9 +31,10 @@ _PAGE_STATE = """() => {
   const imgs = Array.from(document.querySelectorAll('main img, article img'));
   const math = document.querySelectorAll('.math, span.math, div.math').length;
   return {
-    text: (document.querySelector('main') || document.body).innerText.length,
+    text: ((document.querySelector('main') || document.body || {}).innerText || '').length,
     images: imgs.length,
-    broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
+    broken: imgs.filter(i => !/^https?:/.test(i.getAttribute('src') || ''))
+                .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
     math: math,
     typeset: document.querySelectorAll('mjx-container').length,
   };
@@ -89,7 +91,8 @@ def check_pages(html_dir: Path, screenshots: Path | None = None,
 
     pages = sorted(p for p in html_dir.rglob("*.html")
                    if not any(part.startswith("_") for part in p.relative_to(html_dir).parts)
-                   and p.name not in {"search.html", "genindex.html"})
+                   and p.name not in {"search.html", "genindex.html"}
+                   and 'http-equiv="Refresh"' not in p.read_text(errors="ignore")[:500])  # redirects
     problems: dict[str, list[str]] = {}
     keep = keep or {}
     if screenshots:
@@ -131,7 +134,7 @@ def part_screenshots(html_dir: Path) -> dict[str, str]:
     from zslkit.paths import repo_dir
 
     toc = yaml.safe_load((repo_dir() / "book" / "_toc.yml").read_text())
-    keep = {"index.html": "00_landing.png"}
+    keep = {"intro.html": "00_landing.png"}
     for i, part in enumerate(toc["parts"], start=1):
         files = [c["file"] for c in part["chapters"]]
         chosen = next((f for f in files if f.startswith("notebooks/")), files[0])
