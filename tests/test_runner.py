@@ -131,3 +131,13 @@ def test_list_shows_parameters():
 
 def test_resolve_notebook_by_stem(fixture_notebooks):
     assert cli.resolve_notebook("tiny") == TINY.resolve()
+
+
+def test_relative_out_dir_is_taken_from_the_callers_folder(tmp_path):
+    import os
+
+    env = dict(os.environ, ZSLKIT_NOTEBOOKS=str(FIXTURES))
+    proc = subprocess.run([sys.executable, "-m", "zslkit.cli", "run", "tiny", "--out", "rel/out"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "rel" / "out" / "results.json").read_text())["finished"] is True

@@ -76,6 +76,7 @@ def run_notebook(notebook: Path, parameters: dict[str, Any], out_dir: Path) -> d
     import papermill
 
     parameters = validate_parameters(notebook, parameters)
+    out_dir = out_dir.resolve()  # the kernel runs in the notebook's folder, not ours
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = notebook.stem
     final_nb = out_dir / f"{stem}.ipynb"
