@@ -97,7 +97,7 @@ def ausuc(seen_acc, unseen_acc) -> float:
     unseen_acc = np.asarray(unseen_acc, dtype=float)
     order = np.lexsort((-seen_acc, unseen_acc))
     u, s = unseen_acc[order], seen_acc[order]
-    # Keep the upper envelope: for each unseen accuracy, the best seen accuracy.
+    # Close the curve on both axes: (0, S at the lowest U) and (highest U, 0).
     u = np.concatenate([[0.0], u, [u[-1]]])
     s = np.concatenate([[s[0]], s, [0.0]])
     return float(np.trapezoid(s, u) if hasattr(np, "trapezoid") else np.trapz(s, u))

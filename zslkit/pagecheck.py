@@ -85,6 +85,7 @@ def check_pages(html_dir: Path, screenshots: Path | None = None,
     ``keep`` maps a page (relative path) to a screenshot name to save in
     ``screenshots``; ``mathjax_es5`` is a local MathJax 3 ``es5`` folder.
     """
+    html_dir, mathjax_es5 = Path(html_dir).resolve(), Path(mathjax_es5).resolve()
     if not (mathjax_es5 / "tex-mml-chtml.js").exists():
         raise FileNotFoundError(f"no MathJax under {mathjax_es5}; run `npm install --prefix build/vendor mathjax@3`")
     from playwright.sync_api import sync_playwright
