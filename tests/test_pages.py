@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from zslkit.pagecheck import DEFAULT_MATHJAX, check_pages, part_screenshots
+from zslkit.pagecheck import DEFAULT_MATHJAX, check_links, check_pages, part_screenshots
 
 ROOT = Path(__file__).resolve().parents[1]
 MATHJAX = ROOT / DEFAULT_MATHJAX
@@ -23,3 +23,16 @@ def test_every_page_renders(built_book, tmp_path):
     out.mkdir(parents=True, exist_ok=True)
     for shot in (tmp_path / "shots").iterdir():
         shutil.copy2(shot, out / shot.name)
+
+
+def test_internal_links_of_the_book_resolve(built_book):
+    assert check_links(built_book.parent) == {}
+
+
+def test_link_check_finds_a_missing_page_and_a_missing_anchor(tmp_path):
+    (tmp_path / "a.html").write_text('<a href="b.html#there">b</a> <a href="c.html">c</a> '
+                                     '<a href="https://example.org/x">ext</a> <p id="here"></p>'
+                                     '<a href="#here">self</a> <a href="b.html#nope">bad</a>')
+    (tmp_path / "b.html").write_text('<h1 id="there">B</h1>')
+    problems = check_links(tmp_path)
+    assert problems == {"a.html": ["missing c.html", "no anchor b.html#nope"]}

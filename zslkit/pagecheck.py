@@ -1,6 +1,7 @@
 """Render every page of the built book in headless Chromium and check it.
 
-A page passes when it is not blank (it has text and its screenshot is not
+Every relative link and anchor must resolve (:func:`check_links`). A page
+passes the browser check when it is not blank (it has text and its screenshot is not
 one flat colour), every image of the book on it has loaded (remote badges
 cannot load offline and are not checked), and, where it holds
 mathematics, MathJax has typeset it. One screenshot per part of the book is
@@ -18,9 +19,12 @@ as they are.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import numpy as np
 
@@ -75,6 +79,57 @@ def _offline_router(mathjax_es5: Path):
         return route.abort()
 
     return route
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("href"):
+            self.hrefs.append(attrs["href"])
+        if tag in ("img", "script") and attrs.get("src"):
+            self.hrefs.append(attrs["src"])
+        if tag == "link" and attrs.get("href") and "stylesheet" in (attrs.get("rel") or ""):
+            self.hrefs.append(attrs["href"])
+
+
+def _parse(path: Path) -> _Links:
+    parser = _Links()
+    parser.feed(path.read_text(errors="ignore"))
+    return parser
+
+
+def check_links(html_dir: Path) -> dict[str, list[str]]:
+    """Internal link check: every relative link of every page points to a file that exists,
+    and every ``#anchor`` to an element of that page with this id. External links are not
+    followed (there is no network here)."""
+    html_dir = Path(html_dir).resolve()
+    parsed: dict[Path, _Links] = {}
+    problems: dict[str, list[str]] = {}
+    for page in sorted(html_dir.rglob("*.html")):
+        if "_static" in page.parts or "_sources" in page.parts:
+            continue
+        links = parsed.setdefault(page, _parse(page))
+        for href in links.hrefs:
+            if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", href) or href.startswith("//"):
+                continue  # http:, https:, mailto:, data:, javascript:
+            target, _, anchor = unquote(href).partition("#")
+            target = target.split("?", 1)[0]
+            path = (page.parent / target).resolve() if target else page
+            if not path.exists():
+                problems.setdefault(str(page.relative_to(html_dir)), []).append(f"missing {href}")
+                continue
+            if anchor and path.suffix == ".html":
+                ids = parsed.setdefault(path, _parse(path)).ids
+                if anchor not in ids:
+                    problems.setdefault(str(page.relative_to(html_dir)), []).append(f"no anchor {href}")
+    return problems
 
 
 def check_pages(html_dir: Path, screenshots: Path | None = None,
@@ -150,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--screenshots", default="build/screenshots", help="where to keep one screenshot per part")
     args = parser.parse_args(argv)
     html = Path(args.html)
-    problems = check_pages(html, Path(args.screenshots), part_screenshots(html))
+    problems = check_links(html)
+    problems.update(check_pages(html, Path(args.screenshots), part_screenshots(html)))
     for page, issues in problems.items():
         print(f"{page}: {'; '.join(issues)}", file=sys.stderr)
     print(f"checked pages under {html}: {len(problems)} with problems; screenshots in {args.screenshots}")
