@@ -66,7 +66,9 @@ def _add_parameters_table(source_nb: Path, staged: Path) -> dict:
     first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)
     nb.cells.insert(first_md + 1, cell)
     nbformat.write(nb, staged)
-    return nb.metadata.get("zslkit", {})
+    title = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
+                  for line in c.source.splitlines() if line.startswith("# ")), source_nb.stem)
+    return {**nb.metadata.get("zslkit", {}), "title": title}
 
 
 def _toc_parts() -> list[tuple[str, list[str]]]:
@@ -110,8 +112,8 @@ def results_markdown(runs: dict[str, dict]) -> str:
             run = meta.get("run", {})
             params = run.get("parameters") or {}
             shown = ", ".join(f"`{k}={v!r}`" for k, v in params.items()) or "defaults"
-            lines += [f"### [{stem}](notebooks/{stem}.ipynb)", "",
-                      f"Run {run.get('date', 'date unknown')}, parameters: {shown}, "
+            lines += [f"### [{meta.get('title', stem)}](notebooks/{stem}.ipynb)", "",
+                      f"Notebook `{stem}`, run {run.get('date', 'date unknown')}, parameters: {shown}, "
                       f"wall time {run.get('wall_time_s', '?')} s.", ""]
             ref = papers.get(stem, {})
             lines += ["| metric | value | paper (full tier) |", "| --- | --- | --- |"]
