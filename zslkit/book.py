@@ -82,7 +82,31 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def results_markdown(runs: dict[str, dict]) -> str:
+def results_figure(stem: str, results: dict, out: Path) -> str | None:
+    """A bar chart of the run's figures that lie in [0, 1] (accuracies, H, ...); its file name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = {k: v for k, v in results.items()
+             if isinstance(v, float) and 0.0 <= v <= 1.0 and not k.endswith(("seconds", "gamma"))}
+    if not shown:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 0.28 * len(shown) + 0.9))
+    ax.barh(list(shown)[::-1], list(shown.values())[::-1], color="#3a7dc9")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("value (accuracies and rates)")
+    ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    name = f"results_{stem}.png"
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / name, dpi=90, facecolor="white")
+    plt.close(fig)
+    return name
+
+
+def results_markdown(runs: dict[str, dict], figures: Path | None = None) -> str:
     """The results page: every recorded figure by part and chapter.
 
     ``runs`` maps a notebook stem to the ``zslkit`` metadata its run left
@@ -116,11 +140,17 @@ def results_markdown(runs: dict[str, dict]) -> str:
                       f"Notebook `{stem}`, run {run.get('date', 'date unknown')}, parameters: {shown}, "
                       f"wall time {run.get('wall_time_s', '?')} s.", ""]
             ref = papers.get(stem, {})
-            lines += ["| metric | value | paper (full tier) |", "| --- | --- | --- |"]
-            for name, value in meta.get("results", {}).items():
-                paper = ref.get(name, "")
-                lines.append(f"| `{name}` | {_fmt(value)} | {paper} |")
+            results = meta.get("results", {})
+            if ref:
+                lines += ["| metric | value | paper (full tier) |", "| --- | --- | --- |"]
+                lines += [f"| `{k}` | {_fmt(v)} | {ref.get(k, '')} |" for k, v in results.items()]
+            else:
+                lines += ["| metric | value |", "| --- | --- |"]
+                lines += [f"| `{k}` | {_fmt(v)} |" for k, v in results.items()]
             lines.append("")
+            name = results_figure(stem, results, figures) if figures else None
+            if name:
+                lines += [f"![Recorded figures of {stem}](figures/{name})", ""]
             versions = run.get("versions", {})
             if versions:
                 lines += ["Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()), ""]
@@ -142,7 +172,7 @@ def stage(source: Path, out: Path) -> Path:
         staged = nb_out / nb.name
         shutil.copy2(find_executed(nb.stem, source), staged)
         runs[nb.stem] = _add_parameters_table(nb, staged)
-    (out / "results.md").write_text(results_markdown(runs))
+    (out / "results.md").write_text(results_markdown(runs, out / "figures"))
     return out
 
 
