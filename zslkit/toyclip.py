@@ -38,6 +38,7 @@ from zslkit import world
 from zslkit.checks import check_choice, check_range
 from zslkit.metrics import gzsl_scores, per_class_accuracy
 from zslkit.paths import PACKAGE_DIR, data_dir
+from zslkit.zeroshot import zero_shot_classifier
 
 MODEL_NAME = "ToyCLIP"
 CONFIG_PATH = PACKAGE_DIR / "configs" / f"{MODEL_NAME}.json"
@@ -120,8 +121,9 @@ def evaluate(
 ) -> dict[str, float]:
     """Zero-shot accuracies of a ToyCLIP on freshly rendered images of a split.
 
-    The classifier is open_clip's ``build_zero_shot_classifier`` over the
-    5-template ensemble ``world.templates("zeroshot")``.
+    The classifier is :func:`zslkit.zeroshot.zero_shot_classifier` (equal to
+    open_clip's ``build_zero_shot_classifier``) over the 5-template ensemble
+    ``world.templates("zeroshot")``.
 
     Returns
     -------
@@ -136,8 +138,8 @@ def evaluate(
     model.eval()
     device = next(model.parameters()).device
     image_features = encode_images(model, images)
-    text_features = open_clip.build_zero_shot_classifier(
-        model, open_clip.get_tokenizer(MODEL_NAME), classes, world.templates("zeroshot"), device=device
+    text_features = zero_shot_classifier(
+        model, open_clip.get_tokenizer(MODEL_NAME), classes, world.templates("zeroshot"), device=device.type
     ).cpu()
     model.train(was_training)
     logits = (image_features @ text_features).numpy()
