@@ -1,0 +1,176 @@
+"""Graph label propagation against its closed form, scikit-learn's LabelSpreading and hand-made graphs."""
+import json
+
+import numpy as np
+import pytest
+from sklearn.semi_supervised import LabelSpreading
+
+from zslkit.graphs import (
+    GraphLabelPropagation,
+    edges_to_adjacency,
+    homophily,
+    load_graph,
+    load_text_graph,
+    propagate,
+    seed_scores,
+    wordnet_graph,
+)
+from zslkit.text import load_label_texts
+from zslkit.wordnet import DEBIAN_ROOT, LEXNAMES, default_wordnet
+
+# two triangles joined by one edge (2-3), plus a pendant node 6 on node 5
+EDGES = [(0, 1), (1, 2), (0, 2), (2, 3), (3, 4), (4, 5), (3, 5), (5, 6)]
+
+
+def _dense_closed_form(A, Y0, alpha):
+    d = A.sum(axis=1)
+    S = A / np.sqrt(np.outer(d, d))
+    return np.linalg.inv(np.eye(len(A)) - alpha * S) @ Y0
+
+
+def test_edges_to_adjacency_is_symmetric_without_loops_or_duplicates():
+    A = edges_to_adjacency([(0, 1), (1, 0), (1, 1), (1, 2)], 4).toarray()
+    np.testing.assert_array_equal(A, [[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]])
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        edges_to_adjacency([(0, 3)], 3)
+
+
+def test_propagate_equals_dense_inverse_and_fixed_point():
+    A = edges_to_adjacency(EDGES, 7)
+    Y0 = np.random.default_rng(0).random((7, 3))
+    F = propagate(A, Y0, 0.8)
+    np.testing.assert_allclose(F, _dense_closed_form(A.toarray(), Y0, 0.8), rtol=1e-10)
+    d = A.toarray().sum(axis=1)
+    S = A.toarray() / np.sqrt(np.outer(d, d))
+    G = np.zeros_like(Y0)
+    for _ in range(500):  # F <- alpha S F + Y0
+        G = 0.8 * S @ G + Y0
+    np.testing.assert_allclose(F, G, rtol=1e-8)
+
+
+def test_two_seeds_split_two_triangles_and_a_path_is_symmetric():
+    A = edges_to_adjacency(EDGES, 7)
+    Y0 = np.zeros((7, 2))
+    Y0[0, 0] = Y0[4, 1] = 1.0  # node 3 is one hop from 4, two from 0; node 2 the other way round
+    assert GraphLabelPropagation(alpha=0.9).fit_predict(A, Y0).tolist() == [0, 0, 0, 1, 1, 1, 1]
+    path = edges_to_adjacency([(0, 1), (1, 2), (2, 3), (3, 4)], 5)
+    Y0 = np.zeros((5, 2))
+    Y0[0, 0] = Y0[4, 1] = 1.0
+    F = propagate(path, Y0, 0.9)
+    assert F[1, 0] > F[1, 1] and F[3, 1] > F[3, 0]
+    assert F[2, 0] == pytest.approx(F[2, 1])  # the middle node is equally far from both seeds
+
+
+def test_same_labels_as_sklearn_label_spreading():
+    rng = np.random.default_rng(1)
+    n = 40
+    labels = np.repeat([0, 1], n // 2)
+    # a two-community graph: dense inside, a few edges across, connected
+    edges = [(i, j) for i in range(n) for j in range(i + 1, n)
+             if rng.random() < (0.25 if labels[i] == labels[j] else 0.02)]
+    edges += [(i, i + 1) for i in range(n - 1)]
+    A = edges_to_adjacency(edges, n).toarray()
+    Y0, seeds = seed_scores(labels, 2, seed=0)
+    ours = GraphLabelPropagation(alpha=0.7).fit_predict(A, Y0)
+    y = np.full(n, -1)
+    y[seeds] = labels[seeds]
+    spreading = LabelSpreading(kernel=lambda X, Y: A[np.ix_(X[:, 0].astype(int), Y[:, 0].astype(int))],
+                               alpha=0.7, max_iter=1000, tol=1e-12)
+    spreading.fit(np.arange(n)[:, None].astype(float), y)
+    np.testing.assert_array_equal(ours, spreading.transduction_)
+    F = propagate(A, Y0, 0.7)
+    np.testing.assert_allclose(spreading.label_distributions_, F / F.sum(axis=1, keepdims=True), atol=1e-8)
+
+
+def test_class_mass_normalisation_and_input_checks():
+    A = edges_to_adjacency(EDGES, 7)
+    Y0 = np.random.default_rng(2).random((7, 2))
+    model = GraphLabelPropagation(alpha=0.5, class_mass_normalization=True).fit(A, Y0, classes=[5, 9])
+    F = propagate(A, Y0, 0.5)
+    np.testing.assert_allclose(model.scores_, F / F.sum(axis=0))
+    assert set(model.transduction_) <= {5, 9}
+    with pytest.raises(ValueError, match="non-negative"):
+        model.fit(A, Y0 - 1)
+    with pytest.raises(ValueError, match="does not match"):
+        model.fit(A, Y0[:3])
+    with pytest.raises(ValueError, match="singular"):
+        propagate(A, Y0, 1.0)
+
+
+def test_homophily_and_seed_scores():
+    assert homophily(edges_to_adjacency(EDGES, 7), [0, 0, 0, 1, 1, 1, 0]) == pytest.approx(6 / 8)
+    Y0, seeds = seed_scores(np.array([0, 0, 1, 1, 1, 2, 2]), 2, seed=0)
+    assert len(seeds) == 6 and Y0.sum() == 6 and Y0[seeds].sum(axis=1).tolist() == [1.0] * 6
+    assert Y0[np.setdiff1d(np.arange(7), seeds)].sum() == 0
+
+
+def _write_fake_wordnet(folder):
+    """Per supersense of the pocket graph a root and a child synset; the food child is also a kind of plant root."""
+    lexnames = load_label_texts("wordnet_supersenses")["lexnames"]
+    header = "  1 fake WordNet\n"
+    lines, offset, roots = [], len(header), {}
+    template = "{off:08d} {lex:02d} n 01 {word} 0 {ptrs} | {gloss}  \n"
+    for name, lexname in lexnames.items():  # roots first so children can point at their offsets
+        line = template.format(off=offset, lex=LEXNAMES.index(lexname), word=f"{name}_root", ptrs="000",
+                               gloss=f"the root of {name}")
+        roots[name] = offset
+        lines.append(line)
+        offset += len(line)
+    for name, lexname in lexnames.items():
+        hyper = [roots[name]] + ([roots["plant"]] if name == "food" else [])
+        ptrs = f"{len(hyper):03d} " + " ".join(f"@ {h:08d} n 0000" for h in hyper)
+        line = template.format(off=offset, lex=LEXNAMES.index(lexname), word=f"{name}_child", ptrs=ptrs,
+                               gloss=f"a kind of {name}")
+        lines.append(line)
+        offset += len(line)
+    (folder / "data.noun").write_text(header + "".join(lines))
+    (folder / "index.noun").write_text(header)
+    return lexnames
+
+
+def test_wordnet_graph_on_a_hand_made_database(tmp_path):
+    lexnames = _write_fake_wordnet(tmp_path)
+    names = list(lexnames)
+    graph = wordnet_graph(n_per_class=2, seed=0, root=tmp_path)  # every synset drawn
+    assert len(graph) == 16 and graph.n_edges == 9 and graph.n_components == 7  # food joins plant
+    assert homophily(graph.adjacency, graph.labels) == pytest.approx(8 / 9)
+    node = {n: i for i, n in enumerate(graph.node_names)}
+    assert graph.texts[node["food child"]] == "a kind of food"
+    assert graph.labels[node["food child"]] == names.index("food")
+    A = graph.adjacency.toarray()
+    assert A[node["food child"], node["plant root"]] == 1 and A[node["food child"], node["food root"]] == 1
+    small = wordnet_graph(n_per_class=1, seed=0, root=tmp_path)
+    # a drawn child brings its root along: every class has 1 or 2 nodes, at least 8 and at most 16 in all
+    assert all(1 <= c <= 2 for c in np.bincount(small.labels, minlength=8)) and 8 <= len(small) <= 16
+    allowed = [{f"{n} child", f"{n} root"} for n in names] + [{"food child", "plant root"}]
+    for i, j in zip(*np.nonzero(small.adjacency.toarray())):
+        assert {small.node_names[i], small.node_names[j]} in allowed
+    default_wordnet.cache_clear()
+
+
+@pytest.mark.skipif(not (DEBIAN_ROOT / "data.noun").exists(), reason="WordNet not installed")
+def test_real_wordnet_graph_edges_are_hypernym_links():
+    graph = wordnet_graph(n_per_class=5, seed=1)
+    wn = default_wordnet()
+    lexnames = load_label_texts("wordnet_supersenses")["lexnames"]
+    assert graph.n_edges > 0 and homophily(graph.adjacency, graph.labels) > 0.9
+    for i, offset in enumerate(graph.node_ids):
+        synset = wn.synset(offset)
+        assert graph.texts[i] == synset.definition
+        assert lexnames[graph.class_names[graph.labels[i]]] == synset.lexname
+    for i, j in zip(*np.nonzero(graph.adjacency.toarray())):
+        a, b = wn.synset(graph.node_ids[i]), wn.synset(graph.node_ids[j])
+        assert b.offset in a.hypernyms or a.offset in b.hypernyms
+
+
+def test_load_text_graph_folder(tmp_path):
+    (tmp_path / "nodes.jsonl").write_text("".join(json.dumps({"text": f"paper {i}", "label": i % 2}) + "\n"
+                                                  for i in range(4)))
+    (tmp_path / "edges.csv").write_text("source,target\n0,2\n1,3\n2,0\n")
+    (tmp_path / "label_names.json").write_text('["theory", "systems"]')
+    graph = load_graph("toy", root=tmp_path)
+    assert graph.n_edges == 2 and graph.labels.tolist() == [0, 1, 0, 1] and graph.class_names == ["theory", "systems"]
+    with pytest.raises(FileNotFoundError, match="nodes.jsonl"):
+        load_text_graph(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="pocket graph"):
+        load_graph("cora")

@@ -1,0 +1,166 @@
+"""Zero-shot text classification against hand-worked cases, scikit-learn and GloVe's own tables."""
+import json
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics.pairwise import cosine_similarity
+
+from zslkit.text import (
+    ZeroShotTextClassifier,
+    f1_scores,
+    few_shot_indices,
+    label_spec,
+    label_texts,
+    load_label_texts,
+    load_text_dataset,
+    movie_title,
+    read_labelled_file,
+)
+from zslkit.wordnet import DEBIAN_ROOT
+
+
+def test_f1_scores_on_a_hand_worked_case():
+    labels = [0, 0, 1, 1, 2]
+    predictions = [0, 1, 1, 1, 0]
+    # class 0: tp 1, fp 1, fn 1 -> F1 1/2; class 1: tp 2, fp 1, fn 0 -> P 2/3, R 1, F1 4/5; class 2: F1 0
+    scores = f1_scores(labels, predictions)
+    assert scores["macro"] == pytest.approx((0.5 + 0.8 + 0.0) / 3)
+    assert scores["micro"] == pytest.approx(3 / 5)  # single-label micro F1 is accuracy
+    with pytest.raises(ValueError, match="shape"):
+        f1_scores([0, 1], [0])
+
+
+def test_label_texts_for_each_source():
+    names = ["sport", "music"]
+    descriptions = {"sport": ["games and races"], "music": ["songs", "concerts"]}
+    assert label_texts(names, "names") == [["sport"], ["music"]]
+    assert label_texts(names, "templates", templates=["About {}.", "{} news"]) == [
+        ["About sport.", "sport news"], ["About music.", "music news"]]
+    assert label_texts(names, "descriptions", descriptions) == [["games and races"], ["songs", "concerts"]]
+    with pytest.raises(ValueError, match="music"):
+        label_texts(names, "descriptions", {"sport": ["x"]})
+    with pytest.raises(ValueError, match="names.*descriptions.*templates"):
+        label_texts(names, "titles")
+
+
+def test_tfidf_scores_equal_sklearn_cosine_of_mean_label_vectors():
+    documents = ["the striker scored a goal in the match", "the band played a new song",
+                 "a goal kick and a penalty", "the singer wrote the song and the album"]
+    descriptions = {"sport": ["goal match", "penalty kick"], "music": ["song album"]}
+    clf = ZeroShotTextClassifier("tfidf", "descriptions", descriptions=descriptions).fit(["sport", "music"])
+    scores = clf.decision_function(documents)
+    flat = ["goal match", "penalty kick", "song album"]
+    vec = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit(documents + flat)
+    L = vec.transform(flat).toarray()
+    sport = L[:2].mean(axis=0)  # rows of L are unit-norm already
+    classes = np.stack([sport / np.linalg.norm(sport), L[2]])
+    np.testing.assert_allclose(scores, cosine_similarity(vec.transform(documents).toarray(), classes), atol=1e-12)
+    np.testing.assert_array_equal(clf.predict(documents), [0, 1, 0, 1])
+    assert clf.score(documents, [0, 1, 0, 1]) == 1.0
+
+
+def test_glove_classifier_against_glove_tables():
+    from zslkit.semantics import _glove
+
+    vectors, index = _glove()
+
+    def mean_vector(words):
+        v = np.mean([vectors[index[w]] for w in words], axis=0)
+        return v / np.linalg.norm(v)
+
+    clf = ZeroShotTextClassifier("glove", "templates", templates=["{} news", "about {}"]).fit(["sport", "music"])
+    classes = []
+    for name in ["sport", "music"]:
+        c = mean_vector([name, "news"]) + mean_vector(["about", name])
+        classes.append(c / np.linalg.norm(c))
+    documents = ["football match tonight", "qwzxv zzkq"]  # the second has no GloVe word
+    expected = np.stack([mean_vector(["football", "match", "tonight"]), np.zeros(50)]) @ np.stack(classes).T
+    np.testing.assert_allclose(clf.decision_function(documents), expected, atol=1e-5)
+    assert clf.predict(documents)[0] == 0
+
+
+def test_bad_choices_name_the_valid_ones():
+    with pytest.raises(ValueError, match="tfidf"):
+        ZeroShotTextClassifier("bert").fit(["a"])
+    with pytest.raises(ValueError, match="not fitted"):
+        ZeroShotTextClassifier().predict(["text"])
+    with pytest.raises(ValueError, match="pocket dataset"):
+        load_text_dataset("ag_news")
+
+
+def test_few_shot_indices_are_balanced_and_reproducible():
+    labels = np.array([0] * 5 + [1] * 7 + [2] * 4)
+    idx = few_shot_indices(labels, 3, seed=1)
+    assert np.bincount(labels[idx]).tolist() == [3, 3, 3] and len(set(idx)) == 9
+    np.testing.assert_array_equal(idx, few_shot_indices(labels, 3, seed=1))
+    with pytest.raises(ValueError, match="fewer than n_shots"):
+        few_shot_indices(labels, 5)
+
+
+def test_read_csv_with_integer_labels_and_hf_dataset_info(tmp_path):
+    (tmp_path / "test.csv").write_text('text,label\n"Stocks fell, again",2\nA late goal,1\nRain in Rome,0\n')
+    info = {"features": {"text": {"dtype": "string", "_type": "Value"},
+                         "label": {"names": ["World", "Sports", "Business"], "_type": "ClassLabel"}}}
+    (tmp_path / "dataset_info.json").write_text(json.dumps(info))
+    documents, labels, names = read_labelled_file(tmp_path / "test.csv")
+    assert documents == ["Stocks fell, again", "A late goal", "Rain in Rome"]
+    assert labels.tolist() == [2, 1, 0] and names == ["World", "Sports", "Business"]
+
+
+def test_read_jsonl_with_string_labels_and_sample_it(tmp_path):
+    rows = [{"text": f"doc {i}", "label": ["neg", "pos"][i % 2]} for i in range(10)]
+    (tmp_path / "test.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    documents, labels, names = read_labelled_file(tmp_path / "test.jsonl")
+    assert names == ["neg", "pos"] and labels.tolist() == [i % 2 for i in range(10)]
+    data = load_text_dataset("my_reviews", "test", n_per_class=3, seed=0, root=tmp_path)
+    assert np.bincount(data.labels).tolist() == [3, 3] and data.class_names == ["neg", "pos"]
+    assert all(int(d.split()[1]) % 2 == y for d, y in zip(data.documents, data.labels))
+    assert len(load_text_dataset("my_reviews", "test", n_per_class=0, root=tmp_path)) == 10
+    one_file = tmp_path / "test.jsonl"  # one file: train and test drawn from it, disjoint
+    train = load_text_dataset("my_reviews", "train", n_per_class=2, seed=0, root=one_file)
+    test = load_text_dataset("my_reviews", "test", n_per_class=2, seed=0, root=one_file)
+    assert not set(train.documents) & set(test.documents) and len(train) == len(test) == 4
+    assert label_spec("my_reviews", names)["templates"] == ["This text is about {}."]
+
+
+def test_read_file_errors(tmp_path):
+    (tmp_path / "a.jsonl").write_text('{"text": "x", "label": 3}\n')
+    with pytest.raises(ValueError, match="no label names"):
+        read_labelled_file(tmp_path / "a.jsonl")
+    with pytest.raises(ValueError, match=r"\[3\]"):
+        read_labelled_file(tmp_path / "a.jsonl", label_names=["a", "b"])
+    (tmp_path / "b.jsonl").write_text('{"sentence": "x", "label": 0}\n')
+    with pytest.raises(ValueError, match="text and a label column"):
+        read_labelled_file(tmp_path / "b.jsonl")
+    with pytest.raises(FileNotFoundError, match="to_json"):
+        read_labelled_file(tmp_path / "missing.csv")
+
+
+def test_label_files_are_complete():
+    for dataset in ["wordnet_supersenses", "movies", "ag_news"]:
+        spec = load_label_texts(dataset)
+        assert set(spec["descriptions"]) == set(spec["class_names"])
+        assert all("{}" in t for t in spec["templates"])
+    with pytest.raises(ValueError, match="data has"):
+        label_spec("movies", ["Action", "Western"])
+
+
+def test_movie_title_moves_the_article_back():
+    assert movie_title("Protector, The") == "The Protector"
+    assert movie_title("Home for the Bullets, A") == "A Home for the Bullets"
+    assert movie_title("Panic Room") == "Panic Room"
+
+
+@pytest.mark.skipif(not (DEBIAN_ROOT / "data.noun").exists(), reason="WordNet not installed")
+def test_wordnet_supersense_sample_is_balanced_disjoint_and_correctly_labelled():
+    from zslkit.wordnet import default_wordnet
+
+    test = load_text_dataset("wordnet_supersenses", "test", n_per_class=20, seed=3)
+    train = load_text_dataset("wordnet_supersenses", "train", n_per_class=20, seed=3)
+    assert np.bincount(test.labels).tolist() == [20] * 8 == np.bincount(train.labels).tolist()
+    spec = load_label_texts("wordnet_supersenses")
+    lexname_of = {s.definition: s.lexname for s in default_wordnet().all_synsets()}  # glosses are near unique
+    hits = [lexname_of[d] == spec["lexnames"][test.class_names[y]] for d, y in zip(test.documents, test.labels)]
+    assert np.mean(hits) > 0.98
+    assert len(set(test.documents) & set(train.documents)) <= 1
