@@ -1,0 +1,96 @@
+"""zslkit.continual against direct formulas and a hand-made toy batch."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from scipy.special import rel_entr, softmax
+
+from zslkit import continual, toyclip, world
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _kl_rows(teacher: np.ndarray, student: np.ndarray) -> float:
+    """mean over rows of KL(softmax(teacher row) || softmax(student row)), with scipy."""
+    return float(rel_entr(softmax(teacher, axis=1), softmax(student, axis=1)).sum(axis=1).mean())
+
+
+def test_distillation_loss_is_kl_between_softmaxed_similarity_rows():
+    rng = np.random.default_rng(0)
+    student, teacher, text = (_unit(rng.normal(size=(5, 4))) for _ in range(3))
+    scale = 10.0
+    s_s, s_t = scale * student @ text.T, scale * teacher @ text.T
+    got_rows = continual.distillation_loss(*(torch.tensor(a) for a in (student, teacher, text)), scale,
+                                           both_directions=False)
+    assert got_rows.item() == pytest.approx(_kl_rows(s_t, s_s), rel=1e-6)
+    got_both = continual.distillation_loss(*(torch.tensor(a) for a in (student, teacher, text)), scale)
+    assert got_both.item() == pytest.approx(0.5 * (_kl_rows(s_t, s_s) + _kl_rows(s_t.T, s_s.T)), rel=1e-6)
+    same = continual.distillation_loss(*(torch.tensor(a) for a in (teacher, teacher, text)), scale)
+    assert same.item() == pytest.approx(0.0, abs=1e-7)
+
+
+def test_distillation_gradient_flows_to_student_only():
+    student = F.normalize(torch.randn(3, 4), dim=1).requires_grad_(True)
+    teacher = F.normalize(torch.randn(3, 4), dim=1).requires_grad_(True)
+    text = F.normalize(torch.randn(3, 4), dim=1)
+    continual.distillation_loss(student, teacher, text).backward()
+    assert student.grad is not None and student.grad.abs().sum() > 0
+    assert teacher.grad is None
+
+
+def test_weight_averaging_matches_manual_state_dict_average():
+    torch.manual_seed(0)
+    nets = [torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.LayerNorm(2)) for _ in range(3)]
+    sds = [n.state_dict() for n in nets]
+    got = continual.average_state_dicts(sds)
+    weighted = continual.average_state_dicts(sds, [1, 2, 1])
+    for key in sds[0]:
+        torch.testing.assert_close(got[key], (sds[0][key] + sds[1][key] + sds[2][key]) / 3)
+        torch.testing.assert_close(weighted[key], 0.25 * sds[0][key] + 0.5 * sds[1][key] + 0.25 * sds[2][key])
+    wise = continual.interpolate_state_dicts(sds[0], sds[1], 0.3)
+    for key in sds[0]:
+        torch.testing.assert_close(wise[key], 0.7 * sds[0][key] + 0.3 * sds[1][key])
+    ints = [{"n": torch.tensor(4), "w": torch.ones(2)}, {"n": torch.tensor(9), "w": torch.zeros(2)}]
+    assert continual.average_state_dicts(ints)["n"].item() == 4
+
+
+def test_average_state_dicts_rejects_bad_weights():
+    sd = {"w": torch.ones(2)}
+    with pytest.raises(ValueError, match="weights"):
+        continual.average_state_dicts([sd, sd], [1.0])
+    with pytest.raises(ValueError, match="method"):
+        continual.continual_finetune(torch.nn.Linear(1, 1), [], [], method="ewc")
+
+
+def test_one_finetune_step_changes_weights_and_lowers_task_loss():
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model, _, tokenizer = toyclip.load(None)  # random init: fast and independent of the checkpoint
+    model.train()
+    names = world.class_names()[:4]
+    images, labels = world.make_images(names, 4, variant="background", seed=0)
+    pixels, labels = toyclip.to_tensor(images, model), torch.from_numpy(labels)
+    classifier = continual.task_classifiers(model, tokenizer, [{"class_names": names}])[0]
+    before = {k: v.clone() for k, v in model.visual.state_dict().items()}
+    text_before = {k: v.clone() for k, v in model.transformer.state_dict().items()}
+    with torch.no_grad():
+        loss_before = F.cross_entropy(10.0 * model.encode_image(pixels, normalize=True) @ classifier, labels)
+    optimizer = torch.optim.SGD(model.visual.parameters(), lr=0.05)
+    out = continual.finetune_step(model, optimizer, pixels, labels, classifier, logit_scale=10.0)
+    assert out["task"] == pytest.approx(loss_before.item(), rel=1e-5)
+    with torch.no_grad():
+        loss_after = continual.task_loss(model, pixels, labels, classifier, logit_scale=10.0)
+    assert loss_after.item() < loss_before.item()
+    assert any(not torch.equal(before[k], v) for k, v in model.visual.state_dict().items())
+    assert all(torch.equal(text_before[k], v) for k, v in model.transformer.state_dict().items())
+
+
+def test_colour_groups_partition_the_classes():
+    groups = continual.colour_groups(4)
+    assert [len(g) for g in groups] == [16] * 4
+    assert sorted(sum(groups, [])) == sorted(world.class_names())
+    assert {world.class_attributes(c)["colour"] for c in groups[0]} == {"red", "orange"}
+    with pytest.raises(ValueError, match="n_tasks"):
+        continual.colour_groups(3)
