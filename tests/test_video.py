@@ -1,0 +1,169 @@
+"""Tests of zslkit.video against open_clip's own functions, closed forms and hand cases."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from open_clip.zero_shot_classifier import build_zero_shot_classifier
+from PIL import Image
+
+from zslkit import toyclip, video, world
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: a single thread is fastest, and much faster on a busy machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return toyclip.load()
+
+
+@pytest.fixture(scope="module")
+def small_clips():
+    return world.make_clips(3, seed=5, frames=4)
+
+
+def test_opposite_actions_are_hand_pairs():
+    assert video.opposite_action("moving left") == "moving right"
+    assert video.opposite_action("moving up") == "moving down"
+    assert video.opposite_action("rotating anticlockwise") == "rotating clockwise"
+    assert video.opposite_action("shrinking") == "growing"
+    with pytest.raises(ValueError, match="jumping"):
+        video.opposite_action("jumping")
+
+
+def test_frames_to_tensor_matches_open_clip_preprocess(shipped, small_clips):
+    model, preprocess, _ = shipped
+    frames = small_clips[0][:2].reshape(-1, 32, 32, 3)
+    expected = torch.stack([preprocess(Image.fromarray(f)) for f in frames])
+    torch.testing.assert_close(video.frames_to_tensor(frames, model), expected, atol=1e-5, rtol=0)
+
+
+def test_frames_are_resized_to_the_model_input_like_pil():
+    class Visual:
+        preprocess_cfg = {"size": 96, "mean": (0.5, 0.5, 0.5), "std": (0.25, 0.25, 0.25)}
+
+    class Model:
+        visual = Visual()
+
+    frames = world.make_clips(1, seed=2, frames=2, actions=["growing"])[0][0]
+    x = video.frames_to_tensor(frames, Model())
+    assert x.shape == (2, 3, 96, 96)
+    pil = np.stack([np.asarray(Image.fromarray(f).resize((96, 96), Image.BICUBIC)) for f in frames])
+    expected = (torch.from_numpy(pil).permute(0, 3, 1, 2).float() / 255 - 0.5) / 0.25
+    assert (x - expected).abs().mean() < 0.05  # two bicubic kernels agree up to small ringing differences
+
+
+def test_encode_clips_equals_encoding_every_frame(shipped, small_clips):
+    model = shipped[0]
+    clips = small_clips[0]
+    clip_features = video.encode_clips(model, clips, batch_size=5)
+    assert clip_features.shape == (len(clips), 4, 64)
+    flat = toyclip.encode_images(model, clips.reshape(-1, 32, 32, 3))
+    torch.testing.assert_close(clip_features.reshape(-1, 64), flat, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="shape"):
+        video.encode_clips(model, clips[0])
+
+
+def test_action_text_features_equal_open_clip_classifier(shipped):
+    model, _, tokenizer = shipped
+    names = ["moving left", "growing"]
+    templates = ["a video of an object {}.", "a shape {}."]
+    ours = video.action_text_features(model, tokenizer, names, templates)
+    theirs = build_zero_shot_classifier(model, tokenizer, names, templates, num_classes_per_batch=1,
+                                        device="cpu", use_tqdm=False).T
+    torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)
+
+
+def test_center_and_pool_closed_forms():
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=(3, 5))
+    c = t - t.mean(axis=0)
+    np.testing.assert_allclose(video.center_text_features(torch.tensor(t)).numpy(),
+                               c / np.linalg.norm(c, axis=1, keepdims=True), atol=1e-6)
+    f = rng.normal(size=(2, 4, 5)).astype(np.float32)
+    m = f.mean(axis=1)
+    pooled = video.mean_pool(torch.from_numpy(f))
+    np.testing.assert_allclose(pooled.numpy(), m / np.linalg.norm(m, axis=1, keepdims=True), atol=1e-6)
+    torch.testing.assert_close(video.mean_pool(torch.from_numpy(f).flip(1)), pooled)
+
+
+def test_direction_accuracy_hand_case():
+    names = ["moving left", "moving right", "growing"]
+    logits = np.array([[2.0, 1.0, 9.0],   # left clip, left > right: win
+                       [2.0, 1.0, 0.0],   # right clip, right < left: loss
+                       [1.0, 1.0, 0.0],   # left clip, a tie: half
+                       [0.0, 0.0, 5.0]])  # growing: its opposite is not among the names, ignored
+    assert video.direction_accuracy(logits, [0, 1, 0, 2], names) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="opposite"):
+        video.direction_accuracy(logits[3:], [2], names)
+
+
+def test_clip_objects_show_the_named_colour():
+    n = 6
+    clips, labels, names = world.make_clips(n, seed=3, frames=3, actions=["moving left", "moving right", "growing"])
+    objects = video.clip_objects(n, seed=3, frames=3, actions=names)
+    assert len(objects) == len(clips)
+    assert objects[:n] == objects[n:2 * n]  # opposite actions show the same objects
+    palette = {c: np.array(rgb, dtype=float) for c, rgb in world.COLOUR_RGB.items()}
+    checked = 0
+    for clip, name in zip(clips, objects):
+        colour = name.split()[0]
+        if colour == "white":
+            continue
+        pixels = clip.reshape(-1, 3).astype(float)
+        saturated = pixels[pixels.max(axis=1) - pixels.min(axis=1) > 60]  # the photo background is near grey
+        direction = saturated.mean(axis=0) / np.linalg.norm(saturated.mean(axis=0))
+        nearest = max(palette, key=lambda c: direction @ palette[c] / np.linalg.norm(palette[c]))
+        assert nearest == colour, (name, nearest)
+        checked += 1
+    assert checked >= 10
+
+
+def test_untrained_pooled_head_is_mean_pooling_and_parameter_count():
+    d, hidden, kernel = 6, 3, 3
+    f = torch.randn(4, 5, d)
+    head = video.TemporalHead(d, hidden, kernel, temporal=True)
+    torch.testing.assert_close(head(f), video.mean_pool(f))  # identity map, zero temporal output at init
+    expected = (d * d + d) + (d * hidden * kernel + hidden) + (hidden * d + d) + 1
+    assert sum(p.numel() for p in head.parameters()) == expected
+    assert sum(p.numel() for p in video.TemporalHead(d, temporal=False).parameters()) == d * d + d + 1
+
+
+def _synthetic_direction_task(n=40, t=6, d=8, seed=0):
+    """Clips whose features drift along +u (label 0) or -u (label 1): twins are each other's reverse."""
+    g = torch.Generator().manual_seed(seed)
+    base = torch.randn(n, 1, d, generator=g)
+    u = torch.randn(1, 1, d, generator=g)
+    time = torch.linspace(-1, 1, t).view(1, t, 1)
+    forward = F.normalize(base + time * u, dim=-1)
+    clip_features = torch.cat([forward, forward.flip(1)])
+    labels = np.repeat([0, 1], n)
+    text_features = torch.randn(2, d, generator=g)
+    return clip_features, labels, text_features
+
+
+def test_temporal_head_learns_direction_that_pooling_cannot_see():
+    x, y, text = _synthetic_direction_task()
+    names = ["moving left", "moving right"]
+    temporal = video.ClipTextHead(temporal=True, hidden=4, n_steps=200, lr=0.02).fit(x, y, text)
+    pooled = video.ClipTextHead(temporal=False, n_steps=200, lr=0.02).fit(x, y, text)
+    assert temporal.score(x, y) > 0.95
+    assert temporal.loss_history_[-1] < temporal.loss_history_[0]
+    assert video.direction_accuracy(pooled.decision_function(x), y, names) == pytest.approx(0.5)
+    assert pooled.predict(x, text).shape == (len(y),)
+
+
+def test_head_refuses_bad_input():
+    x, y, text = _synthetic_direction_task(n=4)
+    with pytest.raises(ValueError, match="rows of text_features"):
+        video.ClipTextHead(n_steps=1).fit(x, y + 5, text)
+    with pytest.raises(ValueError, match="shape"):
+        video.ClipTextHead(n_steps=1).fit(x[:, :1], y, text)
+    with pytest.raises(ValueError, match="hidden"):
+        video.ClipTextHead(hidden=0).fit(x, y, text)
