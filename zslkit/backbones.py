@@ -15,7 +15,7 @@ cached tag loads without touching the network, and a tag that is not cached
 while the network is unreachable fails at once with a message saying how to
 provide the weights, instead of after a minute of retries.
 
-Taught in: notebooks/20_clip_zero_shot.ipynb (and every Part II notebook).
+Taught in: notebooks/20_prompt_ensembling.ipynb (and every Part II notebook).
 """
 from __future__ import annotations
 

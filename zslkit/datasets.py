@@ -16,7 +16,7 @@ torchvision from a local ``root`` in torchvision's layout and never
 downloaded unless ``download=True`` is passed. Class names and templates
 live in ``data/classnames/`` and ``data/templates/``.
 
-Taught in: notebooks/20_clip_zero_shot.ipynb (and every Part II and III notebook).
+Taught in: notebooks/20_prompt_ensembling.ipynb (and every Part II and III notebook).
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ transform. :func:`cache_key_for` shows a reader that key and
 :func:`cache_path` where it lives. Files are written atomically and carry a
 checksum; a corrupted or truncated file is rebuilt, with a warning.
 
-Taught in: notebooks/20_clip_zero_shot.ipynb (and every notebook that uses frozen features).
+Taught in: notebooks/20_prompt_ensembling.ipynb (and every notebook that uses frozen features).
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ and an image is classified by ``logits = logit_scale * image_features @ W``
 with ``W = [w_1, ..., w_C]`` of shape (d, C) and ``logit_scale = 100``
 (CLIP's learned temperature, clipped at 100).
 
-Taught in: notebooks/20_clip_zero_shot.ipynb
+Taught in: notebooks/20_prompt_ensembling.ipynb
 """
 from __future__ import annotations
 

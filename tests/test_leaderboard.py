@@ -1,0 +1,97 @@
+"""zslkit.leaderboard against hand-worked results."""
+import json
+import statistics
+
+import matplotlib
+
+matplotlib.use("Agg")
+import pytest
+
+from zslkit.leaderboard import (Method, best_methods, format_table, load_reference, plot_leaderboard,
+                                run_leaderboard, summarise, table_records)
+
+SHOTS = [1, 4]
+
+# A hand-made result list: a label-free method, one at every shot count, one at 4 shots only.
+RESULTS = [
+    {"method": "ZPE", "kind": "zero-shot", "shots": 0, "seed": None, "top1": 0.65},
+    {"method": "GDA", "kind": "training-free", "shots": 1, "seed": 1, "top1": 0.50},
+    {"method": "GDA", "kind": "training-free", "shots": 1, "seed": 2, "top1": 0.70},
+    {"method": "GDA", "kind": "training-free", "shots": 4, "seed": 1, "top1": 0.80},
+    {"method": "GDA", "kind": "training-free", "shots": 4, "seed": 2, "top1": 0.80},
+    {"method": "CoOp", "kind": "trained", "shots": 4, "seed": 1, "top1": 0.90},
+    {"method": "CoOp", "kind": "trained", "shots": 4, "seed": 2, "top1": 0.84},
+]
+
+
+def test_mean_std_over_seeds():
+    summary = summarise(RESULTS, SHOTS)
+    mean, std, n = summary["GDA"]["cells"][1]
+    assert n == 2 and mean == pytest.approx(0.6)
+    assert std == pytest.approx(statistics.pstdev([0.5, 0.7]))  # population std, as numpy's default
+    mean, std, _ = summary["CoOp"]["cells"][4]
+    assert mean == pytest.approx(0.87) and std == pytest.approx(0.03)
+
+
+def test_average_rule():
+    summary = summarise(RESULTS, SHOTS)
+    assert summary["GDA"]["mean_over_shots"] == pytest.approx((0.6 + 0.8) / 2)
+    assert summary["CoOp"]["mean_over_shots"] is None  # missing the 1-shot column
+    assert 1 not in summary["CoOp"]["cells"]
+    zpe = summary["ZPE"]
+    assert zpe["label_free"] and zpe["mean_over_shots"] == pytest.approx(0.65)
+    assert zpe["cells"][1] == zpe["cells"][4] == (0.65, 0.0, 1)
+
+
+def test_best_records_and_table():
+    summary = summarise(RESULTS, SHOTS)
+    assert best_methods(summary, SHOTS) == {1: "ZPE", 4: "CoOp"}
+    records = table_records(summary, SHOTS)
+    assert records == pytest.approx({
+        "zpe_top1": 0.65, "gda_top1_1shot": 0.6, "gda_top1_1shot_std": 0.1, "gda_top1_4shot": 0.8,
+        "gda_top1_4shot_std": 0.0, "gda_top1_mean_over_shots": 0.7, "coop_top1_4shot": 0.87,
+        "coop_top1_4shot_std": 0.03,
+    })
+    table = format_table(summary, SHOTS, reference={"GDA": {"4": 0.75}})
+    lines = table.splitlines()
+    assert len(lines) == 4 and "paper" in lines[0]
+    assert "0.600 ± 0.100" in lines[2] and "4 shots: 0.7500" in lines[2]
+    assert lines[3].split()[-2:] == ["-", "-"]  # CoOp: no mean over shots, no paper number
+    assert "paper" not in format_table(summary, SHOTS, reference={})
+
+
+def test_run_leaderboard_loop():
+    calls = []
+
+    def load_task(n_shots, seed):
+        calls.append((n_shots, seed))
+        return {"n_shots": n_shots}
+
+    methods = [
+        Method("zs", "zero-shot", lambda task, seed: 0.5, shots=()),
+        Method("all", "training-free", lambda task, seed: task["n_shots"] / 10 + seed / 100),
+        Method("last", "trained", lambda task, seed: 0.9, shots=(4,)),
+    ]
+    results = run_leaderboard(methods, load_task, SHOTS, [1, 2])
+    assert calls == [(1, 1), (1, 2), (4, 1), (4, 2)]
+    by_method = {m.name: [r for r in results if r["method"] == m.name] for m in methods}
+    assert [(r["shots"], r["seed"]) for r in by_method["zs"]] == [(0, None)]
+    assert [r["top1"] for r in by_method["all"]] == pytest.approx([0.11, 0.12, 0.41, 0.42])
+    assert [(r["shots"], r["seed"]) for r in by_method["last"]] == [(4, 1), (4, 2)]
+    summary = summarise(results, SHOTS)
+    assert summary["all"]["cells"][4][0] == pytest.approx(0.415)
+    ax = plot_leaderboard(summary, SHOTS)
+    assert len(ax.get_lines()) >= 3
+    with pytest.raises(ValueError, match="unique"):
+        run_leaderboard(methods + methods[:1], load_task, SHOTS, [1])
+    with pytest.raises(ValueError, match="kind"):
+        Method("x", "magic", lambda task, seed: 0.0)
+
+
+def test_reference_file(tmp_path):
+    assert load_reference("RN50", "openai", "imagenet")["Tip-Adapter-F"] == {"16": pytest.approx(0.6551)}
+    assert load_reference("ViT-B-16", "openai", "imagenet")["GDA"]["16"] == pytest.approx(0.7224)
+    assert load_reference("toyclip", "", "pocket") == {}
+    path = tmp_path / "ref.json"
+    path.write_text(json.dumps({"numbers": {"A/b": {"d": {"m": {"1": 0.5}}}}}))
+    assert load_reference("A", "b", "d", path=path) == {"m": {"1": 0.5}}

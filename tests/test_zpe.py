@@ -1,0 +1,132 @@
+"""zslkit.zpe against a hand-worked logit matrix, closed forms, numpy, scipy and scikit-learn."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from scipy.special import softmax
+from sklearn.metrics import accuracy_score
+
+from zslkit import world
+from zslkit.datasets import load_dataset
+from zslkit.zpe import ZPE, list_reference_datasets, reference_dataset, zpe_scores, zpe_weights
+
+# Two prompts, two test images, two reference images, two classes: logits[p, i, c].
+TEST = np.array([[[3.0, 1.0], [0.0, 2.0]],
+                 [[2.0, 2.0], [4.0, 0.0]]])
+REFERENCE = np.array([[[1.0, 1.0], [3.0, 1.0]],
+                      [[0.0, 0.0], [2.0, 2.0]]])
+
+
+def test_scores_and_weights_on_a_hand_worked_case():
+    # Prompt 0: test mean (1.5, 1.5), reference mean (2, 1) -> bias (1.75, 1.25);
+    #   corrected rows (1.25, -0.25) and (-1.75, 0.75) -> maxima 1.25 and 0.75 -> score 1.0.
+    # Prompt 1: test mean (3, 1), reference mean (1, 1) -> bias (2, 1);
+    #   corrected rows (0, 1) and (2, -1) -> maxima 1 and 2 -> score 1.5.
+    scores = zpe_scores(TEST, REFERENCE)
+    np.testing.assert_allclose(scores, [1.0, 1.5])
+    e = math.exp(0.5)
+    np.testing.assert_allclose(zpe_weights(scores), [1 / (1 + e), e / (1 + e)])
+    # The ablations of the paper: no correction (max-logit scoring), test mean only, reference mean only.
+    np.testing.assert_allclose(zpe_scores(TEST, correction="none"), [2.5, 3.0])
+    np.testing.assert_allclose(zpe_scores(torch.as_tensor(TEST), correction="test"), [1.0, 1.0])
+    np.testing.assert_allclose(zpe_scores(TEST, REFERENCE, correction="reference"), [1.0, 2.0])
+    with pytest.raises(ValueError, match="needs reference_logits"):
+        zpe_scores(TEST)
+    with pytest.raises(ValueError, match="correction='tests'"):
+        zpe_scores(TEST, REFERENCE, correction="tests")
+    with pytest.raises(ValueError, match="reference_logits must have shape"):
+        zpe_scores(TEST, REFERENCE[:, :, :1])
+
+
+def test_a_prompt_blind_to_the_class_scores_zero_after_test_correction():
+    # Logits equal across classes: subtracting the per-class test mean leaves x_i - mean(x), whose mean is 0.
+    rng = np.random.default_rng(0)
+    blind = np.repeat(rng.normal(size=(1, 7, 1)), 4, axis=2)
+    np.testing.assert_allclose(zpe_scores(blind, correction="test"), [0.0], atol=1e-12)
+
+
+def _direct_zpe(image_features, reference_features, classifiers, scale):
+    """ZPE written out with numpy loops, image by image."""
+    scores = []
+    for e in classifiers:  # e: (d, C)
+        test = scale * image_features @ e
+        ref = scale * reference_features @ e
+        bias = 0.5 * (ref.mean(0) + test.mean(0))
+        scores.append(np.mean([max(row - bias) for row in test]))
+    a = np.exp(scores - np.max(scores))
+    a /= a.sum()
+    mixed = np.einsum("p,pdc->dc", a, classifiers)
+    return np.array(scores), a, mixed / np.linalg.norm(mixed, axis=0, keepdims=True)
+
+
+def _unit(x, axis):
+    return x / np.linalg.norm(x, axis=axis, keepdims=True)
+
+
+def test_estimator_matches_a_direct_numpy_computation():
+    rng = np.random.default_rng(1)
+    classifiers = _unit(rng.normal(size=(4, 6, 3)), axis=1)
+    image_features = _unit(rng.normal(size=(30, 6)), axis=1)
+    reference_features = _unit(rng.normal(size=(20, 6)), axis=1)
+    labels = rng.integers(0, 3, 30)
+    scores, a, weights = _direct_zpe(image_features, reference_features, classifiers, 10.0)
+
+    zpe = ZPE(torch.as_tensor(classifiers), logit_scale=10.0).fit(torch.as_tensor(image_features), reference_features)
+    np.testing.assert_allclose(zpe.scores_, scores, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(zpe.prompt_weights_, a, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(zpe.weights_.numpy(), weights, rtol=1e-4, atol=1e-5)
+    logits = 10.0 * image_features @ weights
+    np.testing.assert_allclose(zpe.predict_proba(image_features), softmax(logits, axis=1), rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(zpe.predict(image_features), logits.argmax(1))
+    assert zpe.score(image_features, torch.as_tensor(labels)) == pytest.approx(accuracy_score(labels, logits.argmax(1)))
+    assert zpe.logit_scale == 10.0 and zpe.correction == "both"  # hyperparameters stored as given
+
+    # renormalize=False: the weighted average of the per-prompt logits (the reference code's mixing)
+    raw = ZPE(classifiers, logit_scale=10.0, renormalize=False).fit(image_features, reference_features)
+    per_prompt = np.stack([10.0 * image_features @ e for e in classifiers])
+    np.testing.assert_allclose(raw.decision_function(image_features), np.tensordot(a, per_prompt, axes=1),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_estimator_checks():
+    classifiers = _unit(np.random.default_rng(2).normal(size=(2, 4, 3)), axis=1)
+    features = _unit(np.random.default_rng(3).normal(size=(5, 4)), axis=1)
+    with pytest.raises(ValueError, match="not fitted"):
+        ZPE(classifiers).predict(features)
+    with pytest.raises(ValueError, match="needs reference_features"):
+        ZPE(classifiers).fit(features)
+    with pytest.raises(ValueError, match="correction="):
+        ZPE(classifiers, correction="max").fit(features)
+    with pytest.raises(ValueError, match=r"\(T, d, C\)"):
+        ZPE(classifiers[0], correction="test").fit(features)
+    # identical prompts get equal weights
+    same = np.repeat(classifiers[:1], 3, axis=0)
+    np.testing.assert_allclose(ZPE(same, correction="none").fit(features).prompt_weights_, np.full(3, 1 / 3))
+
+
+def test_pocket_reference_sample():
+    assert list_reference_datasets()[:2] == ["pocket_pretraining", "pocket"]
+    ref = reference_dataset(n=12, seed=3)
+    again = reference_dataset(n=12, seed=3)
+    assert len(ref) == 12 and ref.images.shape == (12, 32, 32, 3)
+    np.testing.assert_array_equal(ref.images, again.images)
+    assert not np.array_equal(ref.images, reference_dataset(n=12, seed=4).images)
+    assert ref.class_names == world.load_split()["seen"]
+    assert ref.labels.min() >= -1 and ref.labels.max() < len(ref.class_names)
+    assert ref.cache_id["dataset"] == "pocket_pretraining" and ref.cache_id["n"] == 12
+    image, _ = ref[0]
+    assert isinstance(image, Image.Image)  # no transform: PIL images, as open_clip's preprocess expects
+    with pytest.raises(ValueError, match="reference='laion'"):
+        reference_dataset("laion")
+
+
+def test_reference_subset_of_a_dataset():
+    base = load_dataset("pocket", "train")
+    ref = reference_dataset("pocket", n=10, seed=0, split="train", transform=np.asarray)
+    assert len(ref) == 10 and ref.cache_id["reference_of"] == base.cache_id
+    matches = [any(np.array_equal(ref[i][0], img) for img in base.images) for i in range(10)]
+    assert all(matches)
+    with pytest.raises(ValueError, match="has only"):
+        reference_dataset("pocket", n=10_000, split="train")
