@@ -36,6 +36,7 @@ import torch
 
 from zslkit import world
 from zslkit.checks import check_choice, check_range
+from zslkit.losses import LOSSES, get_loss
 from zslkit.metrics import gzsl_scores, per_class_accuracy
 from zslkit.paths import PACKAGE_DIR, data_dir
 from zslkit.zeroshot import zero_shot_classifier
@@ -158,8 +159,19 @@ def evaluate(
 def _resolve_loss(loss: str | LossFn) -> LossFn:
     if callable(loss):
         return loss
-    check_choice("loss", loss, ["clip"])
-    return open_clip.ClipLoss()
+    check_choice("loss", loss, list(LOSSES))
+    return open_clip.ClipLoss() if loss == "clip" else get_loss(loss)
+
+
+def _takes_captions(loss_fn: LossFn) -> bool:
+    """Whether ``loss_fn`` accepts a ``captions`` keyword (then it gets the batch's captions)."""
+    try:
+        parameters = inspect.signature(loss_fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return "captions" in parameters and parameters["captions"].kind in (
+        inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD
+    )
 
 
 def pretrain(
@@ -192,9 +204,13 @@ def pretrain(
     Parameters
     ----------
     n_steps, batch_size, lr, seed : the schedule.
-    loss : ``"clip"`` (``open_clip.ClipLoss``, InfoNCE both ways) or a callable
+    loss : ``"clip"`` (``open_clip.ClipLoss``, InfoNCE both ways), another
+        name of :data:`zslkit.losses.LOSSES` (``"infoloob"``, ``"cloob"``,
+        ``"cwcl"``) or a callable
         ``loss(image_features, text_features, logit_scale) -> scalar tensor``
         taking (B, 64) L2-normalised features and the exponentiated scale.
+        A callable with a ``captions`` keyword also gets the batch's
+        captions (a list of B strings), e.g. for CWCL's weights.
     split : pocket-world split whose seen classes are trained on.
     concept_frequency, mention_prob, off_palette : passed to
         :func:`zslkit.world.pretraining_set`; by default 40 % of the
@@ -220,6 +236,7 @@ def pretrain(
     check_range("weight_decay", weight_decay, 0.0)
     check_range("seed", seed, 0, 2**32 - 1, integer=True)
     loss_fn = _resolve_loss(loss)
+    pass_captions = _takes_captions(loss_fn)
     info = world.load_split(split)
     classes = list(info["seen"] if classes is None else classes)
     register()
@@ -263,12 +280,14 @@ def pretrain(
                 objects, seed=int(rng.integers(2**32)), mention_prob=mention_prob
             )
             tokens = tokenize(epoch_texts)
+            epoch_texts = np.array(epoch_texts)
             cursor, epoch = 0, epoch + 1
         idx = order[cursor : cursor + batch_size]
         cursor += batch_size
         image_features = model.encode_image(pixels[idx].to(device), normalize=True)
         text_features = model.encode_text(tokens[idx].to(device), normalize=True)
-        value = loss_fn(image_features, text_features, model.logit_scale.exp())
+        extra = {"captions": epoch_texts[idx.numpy()].tolist()} if pass_captions else {}
+        value = loss_fn(image_features, text_features, model.logit_scale.exp(), **extra)
         optimizer.zero_grad(set_to_none=True)
         value.backward()
         optimizer.step()
