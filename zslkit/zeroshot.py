@@ -16,10 +16,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from zslkit.checks import check_range
-from zslkit.features import encode_text
 
 
 def fill_template(template: str | Callable[[str], str], class_name: str) -> str:
@@ -49,13 +47,10 @@ def zero_shot_classifier(
     weights : (d, C) float32 tensor; column c is
         ``normalise(mean_t normalise(encode_text(templates[t](class_names[c]))))``.
     """
-    class_names, templates = list(class_names), list(templates)
-    if not class_names or not templates:
-        raise ValueError(f"need at least one class name and one template; got {len(class_names)} and {len(templates)}")
-    prompts = [fill_template(t, c) for c in class_names for t in templates]
-    text_features = encode_text(model, tokenizer, prompts, batch_size=batch_size, device=device, progress=progress)
-    per_class = text_features.reshape(len(class_names), len(templates), -1).mean(dim=1)
-    return F.normalize(per_class, dim=-1).T.contiguous()
+    from zslkit.prompts import ensemble_classifier, template_classifiers  # prompts builds on fill_template here
+
+    per_template = template_classifiers(model, tokenizer, class_names, templates, device, batch_size, progress)
+    return ensemble_classifier(per_template).contiguous()  # equal weights 1/T
 
 
 def _as_tensor(x: Any) -> torch.Tensor:
