@@ -9,7 +9,7 @@ STAMP := $(VENV)/.zslkit-installed
 RUNS := build/runs
 APT_PACKAGES := dataset-fashion-mnist wordnet-base wordnet-sense-index chromium
 
-.PHONY: book test notebooks setup system-deps clean
+.PHONY: book test check notebooks setup system-deps clean
 
 setup: $(STAMP) system-deps
 
@@ -44,8 +44,21 @@ book: notebooks $(MATHJAX)
 	$(PY) -m zslkit.student --out build/student >/dev/null
 	@echo "book: build/book/_build/html/index.html"
 
+# pytest-xdist: TEST_WORKERS processes, one thread of math each; a notebook's
+# cells and its figure check stay on one worker (--dist loadfile). The
+# notebooks that train are checked once more under another CPU capability
+# (tests/test_other_cpu.py).
+TEST_WORKERS ?= 2
+
 test: setup $(MATHJAX)
-	$(PY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest tests notebooks -n $(TEST_WORKERS) --dist loadfile \
+	  --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+# Re-execute notebooks and compare their figures with the committed ones
+# within their tolerances, e.g. make check NB=15_generative_zsl (default: all).
+NB ?= --all
+check: setup
+	$(VENV)/bin/zslkit check $(NB)
 
 clean:
 	rm -rf build

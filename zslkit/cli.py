@@ -5,6 +5,11 @@
     zslkit list
     zslkit run NOTEBOOK [-p NAME VALUE]... [-f params.yaml] [--out DIR]
     zslkit run --all [--out DIR]
+    zslkit check NOTEBOOK... | --all [--trains]
+
+``check`` re-executes notebooks on their defaults (in a temporary folder)
+and compares every recorded figure with the committed one within the
+tolerance the notebook declares for it (:mod:`zslkit.figures`).
 
 ``run`` executes through papermill and writes ``DIR/<notebook>.ipynb`` (the
 executed copy), ``DIR/results.json`` (every value the notebook recorded with
@@ -13,6 +18,7 @@ executed copy), ``DIR/results.json`` (every value the notebook recorded with
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -28,7 +34,7 @@ import yaml
 
 from zslkit.notebook_params import inspect_parameters, parse_value, validate_parameters
 from zslkit.paths import notebooks_dir, repo_dir
-from zslkit.results import RESULTS_ENV, write_json_atomic
+from zslkit.results import RESULTS_ENV, tolerances_path, write_json_atomic
 
 DEFAULT_OUT = "build/runs"
 
@@ -81,7 +87,8 @@ def run_notebook(notebook: Path, parameters: dict[str, Any], out_dir: Path) -> d
     stem = notebook.stem
     final_nb = out_dir / f"{stem}.ipynb"
     final_results = out_dir / "results.json"
-    for stale in (final_results, out_dir / f"{stem}.failed.ipynb"):
+    for stale in (final_results, out_dir / "tolerances.json", out_dir / f"{stem}.failed.ipynb",
+                  out_dir / f"{stem}.failed.kernel.log"):
         stale.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".run-") as tmp:
         tmp_nb = Path(tmp) / f"{stem}.ipynb"
@@ -91,17 +98,19 @@ def run_notebook(notebook: Path, parameters: dict[str, Any], out_dir: Path) -> d
         os.environ[RESULTS_ENV] = str(tmp_results)
         start = time.perf_counter()
         try:
-            papermill.execute_notebook(
-                str(notebook),
-                str(tmp_nb),
-                parameters=parameters,
-                cwd=str(notebook.parent),
-                progress_bar=False,
-                log_output=False,
-            )
+            with _kernel_stderr_to(Path(tmp) / "kernel.log"):
+                papermill.execute_notebook(
+                    str(notebook),
+                    str(tmp_nb),
+                    parameters=parameters,
+                    cwd=str(notebook.parent),
+                    progress_bar=False,
+                    log_output=False,
+                )
         except Exception:
             if tmp_nb.exists():
                 shutil.move(str(tmp_nb), out_dir / f"{stem}.failed.ipynb")
+                shutil.move(str(Path(tmp) / "kernel.log"), out_dir / f"{stem}.failed.kernel.log")
             raise
         finally:
             if old is None:
@@ -110,6 +119,8 @@ def run_notebook(notebook: Path, parameters: dict[str, Any], out_dir: Path) -> d
                 os.environ[RESULTS_ENV] = old
         wall = time.perf_counter() - start
         results = json.loads(tmp_results.read_text())
+        tmp_tols = Path(tolerances_path(tmp_results))
+        tolerances = json.loads(tmp_tols.read_text()) if tmp_tols.exists() else {}
         meta = {
             "notebook": stem,
             "parameters": parameters,
@@ -118,22 +129,46 @@ def run_notebook(notebook: Path, parameters: dict[str, Any], out_dir: Path) -> d
             "versions": _versions(),
         }
         write_json_atomic(out_dir / "run.json", meta)
-        _stamp_notebook(tmp_nb, results, meta)
+        _stamp_notebook(tmp_nb, results, tolerances, meta)
+        write_json_atomic(out_dir / "tolerances.json", tolerances)
         shutil.move(str(tmp_nb), final_nb)
         shutil.move(str(tmp_results), final_results)
     return results
 
 
-def _stamp_notebook(path: Path, results: dict[str, Any], meta: dict[str, Any]) -> None:
-    """Keep the run's results and metadata inside the executed notebook.
+@contextlib.contextmanager
+def _kernel_stderr_to(path: Path):
+    """Send what the kernel process writes to its stderr (file descriptor 2) to ``path``.
 
-    The book's results page reads them from there, so a committed notebook
-    carries its own figures together with the parameters that made them.
+    The kernel inherits the descriptor; its start-up warnings and, after
+    Ctrl-C, its complaints about closed sockets would otherwise fill the
+    terminal. A failed run keeps the file as ``<stem>.failed.kernel.log``.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.dup2(fd, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(fd)
+
+
+def _stamp_notebook(path: Path, results: dict[str, Any], tolerances: dict[str, float],
+                    meta: dict[str, Any]) -> None:
+    """Keep the run's results, their tolerances and metadata inside the executed notebook.
+
+    The book's results page reads them from there, and the tests compare a
+    re-run with them, so a committed notebook carries its own figures
+    together with the parameters that made them.
     """
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    nb.metadata["zslkit"] = {"results": results, "run": meta}
+    nb.metadata["zslkit"] = {"results": results, "tolerances": tolerances, "run": meta}
     nbformat.write(nb, path)
 
 
@@ -148,7 +183,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _gather_parameters(args: argparse.Namespace) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if args.file:
-        loaded = yaml.safe_load(Path(args.file).read_text()) or {}
+        try:
+            loaded = yaml.safe_load(Path(args.file).read_text()) or {}
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+            raise ValueError(f"{args.file}:{where} is not valid YAML ({problem})") from None
         if not isinstance(loaded, dict):
             raise ValueError(f"{args.file} must hold a mapping of parameter names to values")
         params.update(loaded)
@@ -180,18 +221,63 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"zslkit run: {err}", file=sys.stderr)
         return 2
     base = Path(args.out) if args.out else repo_dir() / DEFAULT_OUT
-    failures = 0
+    failures, finished = 0, []
     for nb in notebooks:
         out_dir = base / nb.stem if (args.all or not args.out) else base
         start = time.perf_counter()
         try:
             results = run_notebook(nb, params, out_dir)
+        except KeyboardInterrupt:
+            return _interrupted(nb.stem, finished if args.all else None)
         except Exception as err:  # papermill raises its own error types
             _report_failure(nb.stem, err)
             failures += 1
             continue
+        finished.append(nb.stem)
         print(f"ok {nb.stem} in {time.perf_counter() - start:.1f} s -> {out_dir} "
               f"({len(results)} results)")
+    return 1 if failures else 0
+
+
+def _interrupted(stem: str, finished: list[str] | None) -> int:
+    """Ctrl-C: one line instead of a traceback, and the shell's exit status for SIGINT."""
+    print(f"interrupted: {stem}, nothing recorded", file=sys.stderr)
+    if finished is not None:
+        print(f"finished before it: {', '.join(finished) or 'none'}", file=sys.stderr)
+    return 130
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from zslkit.figures import committed_figures, compare_figures, report, trains
+
+    try:
+        notebooks = list_notebooks() if args.all else [resolve_notebook(n) for n in args.notebook]
+    except ValueError as err:
+        print(f"zslkit check: {err}", file=sys.stderr)
+        return 2
+    if not notebooks:
+        print("zslkit check: give NOTEBOOK... or --all", file=sys.stderr)
+        return 2
+    if args.trains:
+        notebooks = [nb for nb in notebooks if trains(nb)]
+    failures = 0
+    for nb in notebooks:
+        with tempfile.TemporaryDirectory(prefix=f"zslkit-check-{nb.stem}-") as tmp:
+            try:
+                results = run_notebook(nb, {}, Path(tmp))
+            except KeyboardInterrupt:
+                return _interrupted(nb.stem, None)
+            except Exception as err:
+                _report_failure(nb.stem, err)
+                failures += 1
+                continue
+            tols = json.loads((Path(tmp) / "tolerances.json").read_text())
+        moved = compare_figures(nb.stem, committed_figures(nb), results, tols)
+        if moved:
+            print(report(moved), file=sys.stderr)
+            failures += 1
+        else:
+            print(f"ok {nb.stem}: {len(results)} figures within their tolerances")
     return 1 if failures else 0
 
 
@@ -208,8 +294,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_run.add_argument("-f", "--file", help="YAML file of parameters")
     p_run.add_argument("--out", help=f"output folder (default {DEFAULT_OUT}/<notebook>)")
     p_run.set_defaults(func=_cmd_run)
+    p_check = sub.add_parser("check", help="re-execute notebooks and compare their figures "
+                             "with the committed ones")
+    p_check.add_argument("notebook", nargs="*", help="notebook paths or stems")
+    p_check.add_argument("--all", action="store_true", help="every notebook")
+    p_check.add_argument("--trains", action="store_true",
+                         help="only notebooks with a figure whose tolerance is above the default")
+    p_check.set_defaults(func=_cmd_check)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:  # before or between notebooks
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,11 +1,21 @@
 """Recording a notebook's results.
 
 A notebook calls ``zslkit.record("zsl_top1_unseen", 0.93)`` for every figure
-it wants to report. When the notebook runs under ``zslkit run``, the runner
-points the environment variable ``ZSLKIT_RESULTS`` at a JSON file and each
-call rewrites that file atomically, so ``results.json`` always holds every
-value recorded so far as one flat object. Outside the runner (Colab, a
-plain Jupyter session) the values are kept in memory only.
+it wants to report, and states how far the figure may move when the notebook
+runs on another machine: ``zslkit.record("h", h, tol=0.02)``. The default,
+``DEFAULT_TOL`` (1e-6), is for closed forms and deterministic pipelines; a
+figure that comes out of training, or out of float kernels whose order of
+summation differs between CPUs, carries the bound measured for it by
+``scripts/figure_spread.py``. The tests re-execute every notebook and compare
+each figure with the committed one within its tolerance
+(:mod:`zslkit.figures`).
+
+When the notebook runs under ``zslkit run``, the runner points the
+environment variable ``ZSLKIT_RESULTS`` at a JSON file and each call rewrites
+that file atomically, so ``results.json`` always holds every value recorded
+so far as one flat object; the tolerances go to ``tolerances.json`` beside it.
+Outside the runner (Colab, a plain Jupyter session) the values are kept in
+memory only.
 
 Taught in: notebooks/00_what_is_zero_shot.ipynb (the first use).
 """
@@ -19,7 +29,14 @@ import tempfile
 from typing import Any
 
 RESULTS_ENV = "ZSLKIT_RESULTS"
+DEFAULT_TOL = 1e-6
 _RECORDED: dict[str, Any] = {}
+_TOLERANCES: dict[str, float | None] = {}
+
+
+def tolerances_path(results_path: str | os.PathLike) -> str:
+    """Where the tolerances of a ``results.json`` are kept: ``tolerances.json`` beside it."""
+    return os.path.join(os.path.dirname(os.fspath(results_path)), "tolerances.json")
 
 
 def _to_json_value(name: str, value: Any) -> Any:
@@ -58,7 +75,7 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
         raise
 
 
-def record(name: str, value: Any) -> Any:
+def record(name: str, value: Any, tol: float = DEFAULT_TOL) -> Any:
     """Record one result of the notebook under ``name`` and return the value.
 
     Parameters
@@ -67,16 +84,34 @@ def record(name: str, value: Any) -> Any:
         A flat metric name such as ``"zsl_top1_unseen"`` (letters, digits, ``_``).
     value : number, str, bool or None
         numpy and torch scalars are converted to plain Python numbers.
+    tol : float or None
+        How far a re-run on another machine may move a numeric figure
+        (absolute). Keep the default for closed forms and deterministic
+        pipelines; give the measured bound for anything trained. ``None``
+        marks a wall-clock time: recorded, never compared (it measures the
+        machine, not the method). Strings, bools and None values must always
+        match exactly.
     """
     if not isinstance(name, str) or not name or not all(c.isalnum() or c == "_" for c in name):
         raise ValueError(f"record: name {name!r} must be a non-empty string of letters, digits and '_'")
+    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, numbers.Real)
+                            or not (0 <= tol < math.inf)):
+        raise ValueError(f"record({name!r}): tol={tol!r} must be a finite number >= 0, "
+                         "or None for a wall-clock time")
     _RECORDED[name] = _to_json_value(name, value)
+    _TOLERANCES[name] = None if tol is None else float(tol)
     path = os.environ.get(RESULTS_ENV)
     if path:
         write_json_atomic(path, _RECORDED)
+        write_json_atomic(tolerances_path(path), _TOLERANCES)
     return value
 
 
 def recorded() -> dict[str, Any]:
     """Every value recorded in this kernel so far, as a new dict."""
     return dict(_RECORDED)
+
+
+def recorded_tolerances() -> dict[str, float | None]:
+    """The tolerance of every value recorded in this kernel so far, as a new dict."""
+    return dict(_TOLERANCES)
