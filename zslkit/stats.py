@@ -1,0 +1,136 @@
+"""Intervals for the book's comparisons, on top of ``scipy.stats``.
+
+Every comparison in the book ("A beats B", "no effect") comes with one of
+three intervals, whichever matches how the numbers were obtained:
+
+* :func:`paired_bootstrap` - the difference of two methods' accuracies on
+  the *same* test items: a percentile bootstrap over items
+  (``scipy.stats.bootstrap`` with ``paired=True``);
+* :func:`mcnemar` - the same paired predictions as counts: the exact
+  McNemar test on the items one method gets right and the other wrong
+  (``scipy.stats.binomtest``);
+* :func:`t_interval` - a mean over seeds (or a mean paired difference over
+  seeds): Student's t interval (``scipy.stats.t``).
+
+An :class:`Interval` that contains zero is a tie, and the text must say so.
+
+Taught in: the house rules (CONTRIBUTING.md); used across Parts II-IV.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from zslkit.checks import check_range
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An estimate with its confidence interval."""
+
+    estimate: float
+    low: float
+    high: float
+    confidence: float
+    method: str
+
+    @property
+    def excludes_zero(self) -> bool:
+        """Whether the interval lies wholly above or wholly below zero."""
+        return self.low > 0 or self.high < 0
+
+    @property
+    def tie(self) -> bool:
+        """The interval contains zero: the data cannot tell the two apart."""
+        return not self.excludes_zero
+
+    def format(self, scale: float = 1.0, digits: int = 3, unit: str = "") -> str:
+        """``'+0.012 [-0.004, +0.028]'``; ``scale=100, unit=' points'`` for accuracy points."""
+        e, lo, hi = (scale * v for v in (self.estimate, self.low, self.high))
+        return f"{e:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}]{unit}"
+
+    def __str__(self) -> str:
+        return f"{self.format()} ({int(round(100 * self.confidence))} % {self.method})"
+
+
+def _as_paired(a, b) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(a, dtype=float).ravel(), np.asarray(b, dtype=float).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"paired samples must have the same length, got {a.size} and {b.size}")
+    if a.size < 2:
+        raise ValueError(f"need at least 2 paired items, got {a.size}")
+    return a, b
+
+
+def paired_bootstrap(correct_a, correct_b, confidence: float = 0.95, n_resamples: int = 10_000,
+                     seed: int = 0) -> Interval:
+    """Difference of mean scores (``mean(a) - mean(b)``) with a paired percentile bootstrap.
+
+    Parameters
+    ----------
+    correct_a, correct_b : array of shape (n_items,)
+        Per-item scores of two methods on the same test items (1/0 for
+        correct/wrong, or any per-item score). Items are resampled
+        together, so what the two methods share cancels.
+    confidence : float
+        Coverage of the interval (0.95 by default).
+    n_resamples : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resampling, so the interval is reproducible.
+    """
+    check_range("confidence", confidence, 0.5, 0.999)
+    check_range("n_resamples", n_resamples, 100, 10**7, integer=True)
+    a, b = _as_paired(correct_a, correct_b)
+    res = stats.bootstrap((a, b), lambda x, y, axis=-1: x.mean(axis) - y.mean(axis), paired=True,
+                          vectorized=True, confidence_level=confidence, n_resamples=n_resamples,
+                          method="percentile", rng=np.random.default_rng(seed))
+    ci = res.confidence_interval
+    return Interval(float(a.mean() - b.mean()), float(ci.low), float(ci.high), confidence,
+                    "paired bootstrap over items")
+
+
+@dataclass(frozen=True)
+class McNemar:
+    """Exact McNemar test of two methods' paired right/wrong predictions."""
+
+    only_a: int  # items A gets right and B wrong
+    only_b: int  # items B gets right and A wrong
+    pvalue: float
+
+    def __str__(self) -> str:
+        return (f"A alone right on {self.only_a}, B alone on {self.only_b}: "
+                f"exact McNemar p = {self.pvalue:.3g}")
+
+
+def mcnemar(correct_a, correct_b) -> McNemar:
+    """The exact (binomial) McNemar test: under "no difference", each discordant item is a fair coin.
+
+    ``correct_a`` and ``correct_b`` are boolean arrays over the same items.
+    """
+    a, b = _as_paired(correct_a, correct_b)
+    if not (np.isin(a, (0, 1)).all() and np.isin(b, (0, 1)).all()):
+        raise ValueError("mcnemar takes right/wrong (0/1 or bool) per item")
+    only_a = int(np.sum((a == 1) & (b == 0)))
+    only_b = int(np.sum((a == 0) & (b == 1)))
+    n = only_a + only_b
+    p = 1.0 if n == 0 else float(stats.binomtest(only_a, n, 0.5).pvalue)
+    return McNemar(only_a, only_b, p)
+
+
+def t_interval(values, confidence: float = 0.95) -> Interval:
+    """Mean of a few values (one per seed) with Student's t interval.
+
+    For a paired comparison over seeds, pass the per-seed differences.
+    """
+    check_range("confidence", confidence, 0.5, 0.999)
+    x = np.asarray(values, dtype=float).ravel()
+    if x.size < 2:
+        raise ValueError(f"a t interval needs at least 2 values (seeds), got {x.size}")
+    mean, sem = float(x.mean()), float(x.std(ddof=1) / np.sqrt(x.size))
+    if sem == 0.0:
+        return Interval(mean, mean, mean, confidence, f"t interval over {x.size} seeds")
+    low, high = stats.t.interval(confidence, x.size - 1, loc=mean, scale=sem)
+    return Interval(mean, float(low), float(high), confidence, f"t interval over {x.size} seeds")
