@@ -13,7 +13,8 @@ distance from the committed value and the tolerance the notebook declares.
     python scripts/figure_spread.py --jobs 2 --out build/spread
     python scripts/figure_spread.py --caps avx2 default --threads 2 --blas   # oneDNN/MKL/OpenBLAS too
 
-The report is also written to ``OUT/spread.json``. Runs already present in
+The report (over every configuration measured under ``OUT``, ``--report-only``
+to run nothing) is also written to ``OUT/spread.json``. Runs already present in
 ``OUT`` (a ``results.json`` next to a finished notebook) are reused, so an
 interrupted measurement resumes where it stopped.
 """
@@ -106,6 +107,8 @@ def main() -> int:
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--jobs", type=int, default=1, help="runs at the same time")
     parser.add_argument("--out", default=str(REPO / "build" / "spread"))
+    parser.add_argument("--report-only", action="store_true",
+                        help="run nothing: report on the runs already under OUT")
     parser.add_argument("--blas", action="store_true",
                         help="also cap oneDNN, MKL and OpenBLAS with the capability")
     args = parser.parse_args()
@@ -115,10 +118,14 @@ def main() -> int:
     out = Path(args.out).resolve()
     jobs = [(nb.stem, c, t, out, args.blas) for nb in notebooks for c in args.caps for t in args.threads]
     configs = [_config(c, t, args.blas) for c in args.caps for t in args.threads]
+    if args.report_only:
+        jobs = []
     with ThreadPoolExecutor(args.jobs) as pool:
         for stem, config, _, rc in pool.map(lambda j: _run(*j), jobs):
             print(f"{'ok' if rc == 0 else 'FAILED'} {stem} {config}", flush=True)
 
+    # The report covers every configuration measured so far under OUT.
+    configs = sorted(p.name for p in out.iterdir() if p.is_dir() and "-t" in p.name)
     report = {}
     for nb in notebooks:
         committed = committed_figures(nb)
