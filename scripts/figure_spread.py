@@ -18,6 +18,7 @@ to run nothing) is also written to ``OUT/spread.json``. Runs already present in
 ``OUT`` (a ``results.json`` next to a finished notebook) are reused, so an
 interrupted measurement resumes where it stopped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,18 +32,23 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from zslkit.figures import committed_figures  # noqa: E402
-
+from zslkit.nbtools.figures import committed_figures  # noqa: E402
 
 # With --blas, a capability also caps the other libraries' kernels the way an
 # older machine would: oneDNN (convolutions), MKL (torch's matrix products)
 # and OpenBLAS (numpy, scipy, scikit-learn). Measurement only: the tests
 # leave OpenBLAS alone.
 BLAS_ENV = {
-    "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
-             "OPENBLAS_CORETYPE": "Haswell"},
-    "default": {"ONEDNN_MAX_CPU_ISA": "SSE41", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
-                "OPENBLAS_CORETYPE": "Nehalem"},
+    "avx2": {
+        "ONEDNN_MAX_CPU_ISA": "AVX2",
+        "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+        "OPENBLAS_CORETYPE": "Haswell",
+    },
+    "default": {
+        "ONEDNN_MAX_CPU_ISA": "SSE41",
+        "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+        "OPENBLAS_CORETYPE": "Nehalem",
+    },
 }
 
 
@@ -55,8 +61,12 @@ def _run(stem: str, cap: str, threads: int, out: Path, blas: bool) -> tuple[str,
     folder = out / config / stem
     if (folder / "results.json").exists():
         return stem, config, threads, 0
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
-               ZSLKIT_CACHE=str(out / config / ".cache"))
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS=str(threads),
+        MKL_NUM_THREADS=str(threads),
+        ZSLKIT_CACHE=str(out / config / ".cache"),
+    )
     if cap != "native":
         env["ATEN_CPU_CAPABILITY"] = cap
         if blas:
@@ -66,8 +76,13 @@ def _run(stem: str, cap: str, threads: int, out: Path, blas: bool) -> tuple[str,
     log = folder.with_suffix(".log")
     folder.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as f:
-        rc = subprocess.call([sys.executable, "-m", "zslkit.cli", "run", stem, "--out", str(folder)],
-                             env=env, stdout=f, stderr=subprocess.STDOUT, cwd=REPO)
+        rc = subprocess.call(
+            [sys.executable, "-m", "zslkit.nbtools.cli", "run", stem, "--out", str(folder)],
+            env=env,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
     return stem, config, threads, rc
 
 
@@ -80,8 +95,10 @@ def _checked_text(path: Path) -> dict[int, str]:
     out = {}
     for i, cell in enumerate(code):
         if "NBVAL_CHECK_OUTPUT" in "".join(cell["source"]):
-            text = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
-                           for o in cell.get("outputs", []))
+            text = "".join(
+                "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                for o in cell.get("outputs", [])
+            )
             out[i] = re.sub(r"\d+(\.\d+)? ?(s|ms|seconds)\b", "TIME", text)
     return out
 
@@ -102,21 +119,31 @@ def _checked_cells_that_changed(nb: Path, out: Path, configs) -> dict[str, list[
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", help="notebook stems (default: all)")
-    parser.add_argument("--caps", nargs="+", default=["native", "avx2", "default"],
-                        help="ATEN_CPU_CAPABILITY values; 'native' leaves it unset")
+    parser.add_argument(
+        "--caps",
+        nargs="+",
+        default=["native", "avx2", "default"],
+        help="ATEN_CPU_CAPABILITY values; 'native' leaves it unset",
+    )
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--jobs", type=int, default=1, help="runs at the same time")
     parser.add_argument("--out", default=str(REPO / "build" / "spread"))
-    parser.add_argument("--report-only", action="store_true",
-                        help="run nothing: report on the runs already under OUT")
-    parser.add_argument("--blas", action="store_true",
-                        help="also cap oneDNN, MKL and OpenBLAS with the capability")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: report on the runs already under OUT",
+    )
+    parser.add_argument(
+        "--blas", action="store_true", help="also cap oneDNN, MKL and OpenBLAS with the capability"
+    )
     args = parser.parse_args()
-    from zslkit.cli import list_notebooks, resolve_notebook
+    from zslkit.nbtools.cli import list_notebooks, resolve_notebook
 
     notebooks = [resolve_notebook(n) for n in args.notebooks] or list_notebooks()
     out = Path(args.out).resolve()
-    jobs = [(nb.stem, c, t, out, args.blas) for nb in notebooks for c in args.caps for t in args.threads]
+    jobs = [
+        (nb.stem, c, t, out, args.blas) for nb in notebooks for c in args.caps for t in args.threads
+    ]
     configs = [_config(c, t, args.blas) for c in args.caps for t in args.threads]
     if args.report_only:
         jobs = []
@@ -137,15 +164,24 @@ def main() -> int:
         rows = {}
         for name, (value, tol) in committed.items():
             seen = {k: r.get(name) for k, r in runs.items()}
-            numbers = [v for v in seen.values() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            numbers = [
+                v for v in seen.values() if isinstance(v, (int, float)) and not isinstance(v, bool)
+            ]
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not numbers:
                 moved = any(v != value for v in seen.values())
                 rows[name] = {"committed": value, "moved": moved, "tol": tol}
                 continue
             dev = max(abs(v - value) for v in numbers + [value])
             spread = max(numbers + [value]) - min(numbers + [value])
-            rows[name] = {"committed": value, "min": min(numbers), "max": max(numbers),
-                          "max_dev": dev, "spread": spread, "tol": tol, "runs": seen}
+            rows[name] = {
+                "committed": value,
+                "min": min(numbers),
+                "max": max(numbers),
+                "max_dev": dev,
+                "spread": spread,
+                "tol": tol,
+                "runs": seen,
+            }
         report[nb.stem] = rows
         moved = {k: r for k, r in rows.items() if r.get("max_dev", 0) > 1e-9 or r.get("moved")}
         print(f"\n{nb.stem}: {len(runs)} runs, {len(moved)} of {len(rows)} figures moved")
@@ -153,8 +189,10 @@ def main() -> int:
             if "max_dev" in r:
                 tol = "None (a time)" if r["tol"] is None else f"{r['tol']:.3g}"
                 flag = "  EXCEEDS tol" if r["tol"] is not None and r["max_dev"] > r["tol"] else ""
-                print(f"  {k:40s} committed {r['committed']:.6g}  range [{r['min']:.6g}, {r['max']:.6g}]"
-                      f"  max |dev| {r['max_dev']:.3g}  tol {tol}{flag}")
+                print(
+                    f"  {k:40s} committed {r['committed']:.6g}  range [{r['min']:.6g}, {r['max']:.6g}]"
+                    f"  max |dev| {r['max_dev']:.3g}  tol {tol}{flag}"
+                )
             else:
                 print(f"  {k:40s} non-numeric figure moved: committed {r['committed']!r}")
         for cfg, cells in _checked_cells_that_changed(nb, out, configs).items():

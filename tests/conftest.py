@@ -1,7 +1,8 @@
 """Shared fixtures: the book is built once per test session."""
+
 import pytest
 
-from zslkit import book
+from zslkit.nbtools import book
 from zslkit.paths import notebooks_dir
 
 

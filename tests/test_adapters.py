@@ -1,11 +1,20 @@
-"""zslkit.adapters against formulas written out independently, numpy and scikit-learn."""
+"""zslkit.adapt.adapters against formulas written out independently, numpy and scikit-learn."""
+
 import numpy as np
 import pytest
 import torch
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.linear_model import LogisticRegression
 
-from zslkit.adapters import ADAPTERS, GDA, LinearProbe, TipAdapter, TipAdapterF, ZeroShot, make_adapter
+from zslkit.adapt.adapters import (
+    ADAPTERS,
+    GDA,
+    LinearProbe,
+    TipAdapter,
+    TipAdapterF,
+    ZeroShot,
+    make_adapter,
+)
 
 
 def normalised(rng, *shape):
@@ -44,18 +53,30 @@ def test_tip_adapter_logits_formula():
     X, y, w, _, _, Xt, _ = task()
     tip = TipAdapter(alphas=(1.7,), betas=(5.5,)).fit(X, y, text_weights=w)
     assert np.allclose(tip.decision_function(Xt), tip_by_hand(Xt, w, X, y, 1.7, 5.5), atol=1e-3)
-    tip = TipAdapter(alphas=(0.4,), betas=(2.0,), logit_scale=16.0).fit(torch.as_tensor(X), torch.as_tensor(y), w)
-    assert np.allclose(tip.decision_function(torch.as_tensor(Xt)), tip_by_hand(Xt, w, X, y, 0.4, 2.0, 16.0), atol=1e-3)
+    tip = TipAdapter(alphas=(0.4,), betas=(2.0,), logit_scale=16.0).fit(
+        torch.as_tensor(X), torch.as_tensor(y), w
+    )
+    assert np.allclose(
+        tip.decision_function(torch.as_tensor(Xt)),
+        tip_by_hand(Xt, w, X, y, 0.4, 2.0, 16.0),
+        atol=1e-3,
+    )
 
 
 def test_tip_adapter_search_is_first_best_on_validation():
     X, y, w, Xv, yv, _, _ = task(seed=1, spread=1.5)
     alphas, betas = (0.5, 1.0, 2.0, 4.0), (0.5, 1.0, 3.0, 7.0)
     tip = TipAdapter(alphas=alphas, betas=betas, logit_scale=10.0).fit(X, y, w, Xv, yv)
-    table = [(np.mean(tip_by_hand(Xv, w, X, y, a, b, 10.0).argmax(1) == yv), b, a) for b in betas for a in alphas]
+    table = [
+        (np.mean(tip_by_hand(Xv, w, X, y, a, b, 10.0).argmax(1) == yv), b, a)
+        for b in betas
+        for a in alphas
+    ]
     best = max(acc for acc, _, _ in table)
     first = next((b, a) for acc, b, a in table if acc == best)
-    assert (tip.beta_, tip.alpha_) == pytest.approx(first) and tip.val_accuracy_ == pytest.approx(best)
+    assert (tip.beta_, tip.alpha_) == pytest.approx(first) and tip.val_accuracy_ == pytest.approx(
+        best
+    )
 
 
 def test_tip_adapter_f_without_learning_is_tip_adapter():
@@ -69,13 +90,22 @@ def test_tip_adapter_f_without_learning_is_tip_adapter():
 
 def test_tip_adapter_f_learns_keys():
     X, y, w, Xv, yv, _, _ = task(seed=3, spread=1.5)
-    tuned = TipAdapterF(lr=1e-2, epochs=20, batch_size=8, init_alpha=2.0, alphas=(2.0,), betas=(1.0,),
-                        logit_scale=10.0).fit(X, y, w)  # no validation: the last epoch is kept
+    tuned = TipAdapterF(
+        lr=1e-2,
+        epochs=20,
+        batch_size=8,
+        init_alpha=2.0,
+        alphas=(2.0,),
+        betas=(1.0,),
+        logit_scale=10.0,
+    ).fit(X, y, w)  # no validation: the last epoch is kept
     losses = [h["train_loss"] for h in tuned.history_]
     assert tuned.best_epoch_ == 20 and losses[-1] < losses[0]
     assert not torch.allclose(tuned.cache_keys_, torch.as_tensor(X, dtype=torch.float32))
     logits = tuned.decision_function(X)
-    assert np.allclose(logits, tip_by_hand(X, w, tuned.cache_keys_.numpy(), y, 2.0, 1.0, 10.0), atol=1e-3)
+    assert np.allclose(
+        logits, tip_by_hand(X, w, tuned.cache_keys_.numpy(), y, 2.0, 1.0, 10.0), atol=1e-3
+    )
 
 
 def gda_by_hand(X, y, shrinkage=True):
@@ -86,7 +116,11 @@ def gda_by_hand(X, y, shrinkage=True):
     for x, c in zip(X, y):
         scatter += np.outer(x - means[c], x - means[c])
     sigma = scatter / (n - 1)
-    precision = d * np.linalg.inv((n - 1) * sigma + np.trace(sigma) * np.eye(d)) if shrinkage else np.linalg.inv(sigma)
+    precision = (
+        d * np.linalg.inv((n - 1) * sigma + np.trace(sigma) * np.eye(d))
+        if shrinkage
+        else np.linalg.inv(sigma)
+    )
     W = precision @ means.T
     priors = np.array([np.mean(y == c) for c in classes])
     b = np.log(priors) - 0.5 * np.array([m @ precision @ m for m in means])
@@ -108,11 +142,17 @@ def test_gda_without_shrinkage_is_lda_up_to_normalisation(per_class):
     rng = np.random.default_rng(5)
     y = np.concatenate([np.full(n, c) for c, n in enumerate(per_class)])
     X = rng.standard_normal((len(y), 4)) + 2.0 * rng.standard_normal((3, 4))[y]
-    gda = GDA(alphas=(1.0,), shrinkage=False, logit_scale=0.0).fit(X, y, text_weights=np.zeros((4, 3)))
+    gda = GDA(alphas=(1.0,), shrinkage=False, logit_scale=0.0).fit(
+        X, y, text_weights=np.zeros((4, 3))
+    )
     lda = LinearDiscriminantAnalysis(solver="lsqr").fit(X, y)
     n, log_prior = len(y), np.log(lda.priors_)
-    ours = gda.decision_function(X) - log_prior  # documented: sklearn's covariance is S / N, ours S / (N - 1)
-    assert np.allclose(ours, (n - 1) / n * (lda.decision_function(X) - log_prior), rtol=1e-4, atol=1e-3)
+    ours = (
+        gda.decision_function(X) - log_prior
+    )  # documented: sklearn's covariance is S / N, ours S / (N - 1)
+    assert np.allclose(
+        ours, (n - 1) / n * (lda.decision_function(X) - log_prior), rtol=1e-4, atol=1e-3
+    )
 
 
 def test_gda_with_one_shot_is_zero_shot():

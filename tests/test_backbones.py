@@ -1,4 +1,5 @@
-"""zslkit.backbones: the registry, the fast offline failure, local weights, ToyCLIP."""
+"""zslkit.models.backbones: the registry, the fast offline failure, local weights, ToyCLIP."""
+
 import socket
 import time
 
@@ -7,8 +8,15 @@ import pytest
 import torch
 from PIL import Image
 
-from zslkit import backbones, toyclip
-from zslkit.backbones import WeightsUnavailableError, cached_weights, can_connect, list_backbones, load_backbone
+from zslkit.lab import toyclip
+from zslkit.models import backbones
+from zslkit.models.backbones import (
+    WeightsUnavailableError,
+    cached_weights,
+    can_connect,
+    list_backbones,
+    load_backbone,
+)
 
 
 def test_registry_and_bad_names():
@@ -59,7 +67,12 @@ def test_cached_tag_loads_offline_with_the_tags_preprocessing(tmp_path, monkeypa
     config.parent.mkdir()
     config.write_text(toyclip.CONFIG_PATH.read_text())
     open_clip.add_model_config(config)
-    tag = {"hf_hub": "zslkit-test/tiny-tagged/", "url": "", "mean": (0.5, 0.5, 0.5), "std": (0.25, 0.25, 0.25)}
+    tag = {
+        "hf_hub": "zslkit-test/tiny-tagged/",
+        "url": "",
+        "mean": (0.5, 0.5, 0.5),
+        "std": (0.25, 0.25, 0.25),
+    }
     monkeypatch.setitem(open_clip.pretrained._PRETRAINED, "TinyTagged", {"pocket": tag})
     torch.manual_seed(2)
     reference = open_clip.create_model("TinyTagged", pretrained=None)
@@ -69,7 +82,9 @@ def test_cached_tag_loads_offline_with_the_tags_preprocessing(tmp_path, monkeypa
     (repo / "refs" / "main").write_text("r1")
     torch.save(reference.state_dict(), repo / "snapshots" / "r1" / "open_clip_pytorch_model.bin")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    model, preprocess, _ = load_backbone("TinyTagged", pretrained="pocket", cache_dir=tmp_path / "hub")
+    model, preprocess, _ = load_backbone(
+        "TinyTagged", pretrained="pocket", cache_dir=tmp_path / "hub"
+    )
     for a, b in zip(reference.state_dict().values(), model.state_dict().values()):
         assert torch.equal(a, b)
     normalize = preprocess.transforms[-1]
@@ -115,7 +130,10 @@ def test_local_checkpoint_path(tmp_path):
         load_backbone("toyclip", pretrained=str(tmp_path / "missing.pt"))
 
 
-@pytest.mark.skipif(not toyclip.CHECKPOINT.is_file(), reason=f"ToyCLIP checkpoint {toyclip.CHECKPOINT} not built yet")
+@pytest.mark.skipif(
+    not toyclip.CHECKPOINT.is_file(),
+    reason=f"ToyCLIP checkpoint {toyclip.CHECKPOINT} not built yet",
+)
 def test_shipped_toyclip_loads():
     model, preprocess, tokenizer = load_backbone("toyclip")
     x = preprocess(Image.new("RGB", (32, 32), (200, 10, 10)))

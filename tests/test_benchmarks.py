@@ -1,12 +1,17 @@
 """load_zsl_benchmark: Fashion-MNIST and GBU arranged the same way; reference numbers; semantics."""
+
 import json
 
 import numpy as np
 import pytest
-
 from gbu_fake import write_fake_gbu
-from zslkit.benchmarks import (load_zsl_benchmark, readable_class_name, reference_number,
-                               zsl_semantics)
+
+from zslkit.data.benchmarks import (
+    load_zsl_benchmark,
+    readable_class_name,
+    reference_number,
+    zsl_semantics,
+)
 from zslkit.paths import data_dir
 
 
@@ -53,8 +58,9 @@ def test_reference_numbers_are_those_of_the_curriculum():
     assert reference_number("eszsl_attributes", "cub", "zsl_top1") == 0.539
     assert reference_number("eszsl_attributes", "awa2", "zsl_top1") == 0.586
     assert reference_number("eszsl_attributes", "sun", "zsl_top1") == 0.545
-    assert [reference_number("eszsl_attributes", "cub", f"gzsl_{m}") for m in ("unseen", "seen", "h")] == \
-        [0.126, 0.638, 0.210]
+    assert [
+        reference_number("eszsl_attributes", "cub", f"gzsl_{m}") for m in ("unseen", "seen", "h")
+    ] == [0.126, 0.638, 0.210]
     assert reference_number("eszsl_attributes", "fashion_mnist", "zsl_top1") is None
     table = json.loads((data_dir() / "reference_numbers.json").read_text())["numbers"]
     values = [v for m in table.values() for d in m.values() for v in d.values()]

@@ -1,11 +1,12 @@
 """The book builds (warnings are errors) and every notebook has its page."""
+
 import json
 from pathlib import Path
 
 import pytest
 import yaml
 
-from zslkit import book
+from zslkit.nbtools import book
 from zslkit.paths import notebooks_dir
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,5 @@
 """Choosing the calibrated-stacking gamma without unseen data."""
+
 import numpy as np
 import pytest
 
@@ -15,9 +16,14 @@ def test_best_gamma_is_the_best_on_a_grid():
     gamma, h = best_gamma(scores, labels, [0, 1], [2, 3])
     mask = np.array([True, True, False, False])
     grid = np.linspace(-5, 5, 2001)
-    hs = [gzsl_scores(labels, calibrated_predictions(scores, mask, g), [0, 1], [2, 3])["h"] for g in grid]
+    hs = [
+        gzsl_scores(labels, calibrated_predictions(scores, mask, g), [0, 1], [2, 3])["h"]
+        for g in grid
+    ]
     assert h == pytest.approx(max(hs), abs=1e-12)
-    assert gzsl_scores(labels, calibrated_predictions(scores, mask, gamma), [0, 1], [2, 3])["h"] == pytest.approx(h)
+    assert gzsl_scores(labels, calibrated_predictions(scores, mask, gamma), [0, 1], [2, 3])[
+        "h"
+    ] == pytest.approx(h)
 
 
 def test_select_gamma_uses_only_seen_classes_and_helps():

@@ -1,10 +1,11 @@
 """Tests of the concept-frequency helpers against scipy and hand-worked cases."""
+
 import numpy as np
 import pytest
 from scipy import stats
 
-from zslkit import world
-from zslkit.concept_frequency import concept_accuracy, fit_log_linear, log_spaced_weights
+from zslkit.data import world
+from zslkit.vlm.concept_frequency import concept_accuracy, fit_log_linear, log_spaced_weights
 
 
 def test_log_spaced_weights_span_and_permutation():
@@ -55,6 +56,8 @@ def test_fit_log_linear_hand_cases():
     fit = fit_log_linear([1, 10, 100], [0.0, 1.0, 0.5])
     assert fit["slope"] == pytest.approx(0.25)
     assert fit["stderr"] == pytest.approx(np.sqrt(0.1875))
-    assert fit["ci_high"] - fit["slope"] == pytest.approx(12.706204736 * np.sqrt(0.1875))  # t_{0.975, 1}
+    assert fit["ci_high"] - fit["slope"] == pytest.approx(
+        12.706204736 * np.sqrt(0.1875)
+    )  # t_{0.975, 1}
     with pytest.raises(ValueError, match="two different"):
         fit_log_linear([5, 5, 5], [0.1, 0.2, 0.3])

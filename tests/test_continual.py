@@ -1,11 +1,14 @@
-"""zslkit.continual against direct formulas and a hand-made toy batch."""
+"""zslkit.adapt.continual against direct formulas and a hand-made toy batch."""
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from scipy.special import rel_entr, softmax
 
-from zslkit import continual, toyclip, world
+from zslkit.adapt import continual
+from zslkit.data import world
+from zslkit.lab import toyclip
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -22,11 +25,16 @@ def test_distillation_loss_is_kl_between_softmaxed_similarity_rows():
     student, teacher, text = (_unit(rng.normal(size=(5, 4))) for _ in range(3))
     scale = 10.0
     s_s, s_t = scale * student @ text.T, scale * teacher @ text.T
-    got_rows = continual.distillation_loss(*(torch.tensor(a) for a in (student, teacher, text)), scale,
-                                           both_directions=False)
+    got_rows = continual.distillation_loss(
+        *(torch.tensor(a) for a in (student, teacher, text)), scale, both_directions=False
+    )
     assert got_rows.item() == pytest.approx(_kl_rows(s_t, s_s), rel=1e-6)
-    got_both = continual.distillation_loss(*(torch.tensor(a) for a in (student, teacher, text)), scale)
-    assert got_both.item() == pytest.approx(0.5 * (_kl_rows(s_t, s_s) + _kl_rows(s_t.T, s_s.T)), rel=1e-6)
+    got_both = continual.distillation_loss(
+        *(torch.tensor(a) for a in (student, teacher, text)), scale
+    )
+    assert got_both.item() == pytest.approx(
+        0.5 * (_kl_rows(s_t, s_s) + _kl_rows(s_t.T, s_s.T)), rel=1e-6
+    )
     same = continual.distillation_loss(*(torch.tensor(a) for a in (teacher, teacher, text)), scale)
     assert same.item() == pytest.approx(0.0, abs=1e-7)
 
@@ -48,7 +56,9 @@ def test_weight_averaging_matches_manual_state_dict_average():
     weighted = continual.average_state_dicts(sds, [1, 2, 1])
     for key in sds[0]:
         torch.testing.assert_close(got[key], (sds[0][key] + sds[1][key] + sds[2][key]) / 3)
-        torch.testing.assert_close(weighted[key], 0.25 * sds[0][key] + 0.5 * sds[1][key] + 0.25 * sds[2][key])
+        torch.testing.assert_close(
+            weighted[key], 0.25 * sds[0][key] + 0.5 * sds[1][key] + 0.25 * sds[2][key]
+        )
     wise = continual.interpolate_state_dicts(sds[0], sds[1], 0.3)
     for key in sds[0]:
         torch.testing.assert_close(wise[key], 0.7 * sds[0][key] + 0.3 * sds[1][key])
@@ -76,7 +86,9 @@ def test_one_finetune_step_changes_weights_and_lowers_task_loss():
     before = {k: v.clone() for k, v in model.visual.state_dict().items()}
     text_before = {k: v.clone() for k, v in model.transformer.state_dict().items()}
     with torch.no_grad():
-        loss_before = F.cross_entropy(10.0 * model.encode_image(pixels, normalize=True) @ classifier, labels)
+        loss_before = F.cross_entropy(
+            10.0 * model.encode_image(pixels, normalize=True) @ classifier, labels
+        )
     optimizer = torch.optim.SGD(model.visual.parameters(), lr=0.05)
     out = continual.finetune_step(model, optimizer, pixels, labels, classifier, logit_scale=10.0)
     assert out["task"] == pytest.approx(loss_before.item(), rel=1e-5)

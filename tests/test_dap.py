@@ -1,4 +1,5 @@
 """DAP on a separable toy and against its formula computed attribute by attribute."""
+
 import numpy as np
 import pytest
 

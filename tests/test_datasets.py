@@ -1,5 +1,6 @@
-"""zslkit.datasets: the pocket world, and each full-tier dataset read from a tiny
+"""zslkit.data.datasets: the pocket world, and each full-tier dataset read from a tiny
 fake copy written in its real on-disk format (no download, no network)."""
+
 import hashlib
 import io
 import json
@@ -12,8 +13,14 @@ import torch
 import torchvision.datasets as tvd
 from PIL import Image
 
-from zslkit import world
-from zslkit.datasets import list_datasets, load_classnames, load_dataset, load_templates, pocket_seed
+from zslkit.data import world
+from zslkit.data.datasets import (
+    list_datasets,
+    load_classnames,
+    load_dataset,
+    load_templates,
+    pocket_seed,
+)
 
 RNG = np.random.default_rng(0)
 
@@ -48,20 +55,27 @@ def test_pocket_matches_world_render():
     ds = load_dataset("pocket", "test", n_per_class=2, classes="unseen", seed=3)
     split = world.load_split("default")
     assert ds.class_names == split["unseen"]
-    images, labels = world.make_images(split["unseen"], 2, seed=pocket_seed(3, "test"), task=split["task"])
+    images, labels = world.make_images(
+        split["unseen"], 2, seed=pocket_seed(3, "test"), task=split["task"]
+    )
     np.testing.assert_array_equal(ds.images, images)
     np.testing.assert_array_equal(ds.labels, labels)
     image, label = ds[5]
     assert isinstance(image, Image.Image)
     np.testing.assert_array_equal(np.asarray(image), images[5])
     assert label == labels[5]
-    assert [str(t) for t in ds.templates] == json.load(open(world.data_dir() / "templates" / "pocket.json"))["zeroshot"]
+    assert [str(t) for t in ds.templates] == json.load(
+        open(world.data_dir() / "templates" / "pocket.json")
+    )["zeroshot"]
     assert ds.templates[0]("orange circle") == "a photo of an orange circle."
 
 
 def test_pocket_splits_never_share_images_and_transform_applies():
     kw = dict(n_per_class=1, classes=["red circle", "blue star"], variant="sketch")
-    parts = {s: load_dataset("pocket", s, transform=lambda im: torch.as_tensor(np.array(im)), **kw) for s in ("train", "val", "test")}
+    parts = {
+        s: load_dataset("pocket", s, transform=lambda im: torch.as_tensor(np.array(im)), **kw)
+        for s in ("train", "val", "test")
+    }
     seeds = {pocket_seed(0, s) for s in parts}
     assert len(seeds) == 3
     flat = [img.tobytes() for ds in parts.values() for img in ds.images]
@@ -82,7 +96,9 @@ def test_pocket_bad_options():
 
 # ---------------------------------------------------------------- registry
 def test_registry_lists_and_rejects():
-    assert list_datasets()[0] == "pocket" and {"cifar10", "imagenet", "eurosat"} <= set(list_datasets())
+    assert list_datasets()[0] == "pocket" and {"cifar10", "imagenet", "eurosat"} <= set(
+        list_datasets()
+    )
     with pytest.raises(ValueError, match="mnist"):
         load_dataset("mnist")
     with pytest.raises(ValueError, match="split"):
@@ -103,12 +119,24 @@ def test_data_files():
     assert load_templates("eurosat") == ["a centered satellite photo of {}."]
     assert len(load_classnames("imagenet")) == 1000
     import open_clip
+
     assert load_classnames("imagenet") == list(open_clip.IMAGENET_CLASSNAMES)
     assert load_classnames("flowers102") == list(tvd.Flowers102.classes)
 
 
 # ---------------------------------------------------------------- full tier, fake copies
-def _cifar(tmp_path, monkeypatch, cls, folder, train_files, test_file, label_key, meta_file, meta_key, n_classes):
+def _cifar(
+    tmp_path,
+    monkeypatch,
+    cls,
+    folder,
+    train_files,
+    test_file,
+    label_key,
+    meta_file,
+    meta_key,
+    n_classes,
+):
     base = tmp_path / folder
     base.mkdir()
     data = {}
@@ -123,14 +151,26 @@ def _cifar(tmp_path, monkeypatch, cls, folder, train_files, test_file, label_key
     # integrity check at the fake files' own md5s, so it still runs.
     monkeypatch.setattr(cls, "train_list", [[f, md5(base / f)] for f in train_files])
     monkeypatch.setattr(cls, "test_list", [[test_file, md5(base / test_file)]])
-    monkeypatch.setattr(cls, "meta", {"filename": meta_file, "key": meta_key, "md5": md5(base / meta_file)})
+    monkeypatch.setattr(
+        cls, "meta", {"filename": meta_file, "key": meta_key, "md5": md5(base / meta_file)}
+    )
     return data
 
 
 def test_cifar10(tmp_path, monkeypatch):
     train_files = [f"data_batch_{i}" for i in range(1, 6)]
-    data = _cifar(tmp_path, monkeypatch, tvd.CIFAR10, "cifar-10-batches-py", train_files, "test_batch",
-                  "labels", "batches.meta", "label_names", 10)
+    data = _cifar(
+        tmp_path,
+        monkeypatch,
+        tvd.CIFAR10,
+        "cifar-10-batches-py",
+        train_files,
+        "test_batch",
+        "labels",
+        "batches.meta",
+        "label_names",
+        10,
+    )
     ds = load_dataset("cifar10", "test", root=tmp_path)
     check_items(ds, 5, 10)
     x, y = data["test_batch"]
@@ -141,8 +181,18 @@ def test_cifar10(tmp_path, monkeypatch):
 
 
 def test_cifar100(tmp_path, monkeypatch):
-    data = _cifar(tmp_path, monkeypatch, tvd.CIFAR100, "cifar-100-python", ["train"], "test",
-                  "fine_labels", "meta", "fine_label_names", 100)
+    data = _cifar(
+        tmp_path,
+        monkeypatch,
+        tvd.CIFAR100,
+        "cifar-100-python",
+        ["train"],
+        "test",
+        "fine_labels",
+        "meta",
+        "fine_label_names",
+        100,
+    )
     ds = load_dataset("cifar100", "test", root=tmp_path)
     check_items(ds, 5, 100)
     np.testing.assert_array_equal(ds.labels, data["test"][1])
@@ -150,15 +200,28 @@ def test_cifar100(tmp_path, monkeypatch):
 
 
 def test_eurosat_derived_split(tmp_path):
-    folders = ["AnnualCrop", "Forest", "HerbaceousVegetation", "Highway", "Industrial",
-               "Pasture", "PermanentCrop", "Residential", "River", "SeaLake"]
+    folders = [
+        "AnnualCrop",
+        "Forest",
+        "HerbaceousVegetation",
+        "Highway",
+        "Industrial",
+        "Pasture",
+        "PermanentCrop",
+        "Residential",
+        "River",
+        "SeaLake",
+    ]
     for c in folders:
         for i in range(10):
             write_jpeg(tmp_path / "eurosat" / "2750" / c / f"{c}_{i + 1}.jpg", i)
     parts = {s: load_dataset("eurosat", s, root=tmp_path) for s in ("train", "val", "test", "all")}
     check_items(parts["test"], 30, 10)
     assert [len(parts[s]) for s in ("train", "val", "test", "all")] == [50, 20, 30, 100]
-    assert parts["test"].class_names[0] == "Annual Crop Land" and parts["test"].class_names[-1] == "Sea or Lake"
+    assert (
+        parts["test"].class_names[0] == "Annual Crop Land"
+        and parts["test"].class_names[-1] == "Sea or Lake"
+    )
     assert np.bincount(parts["val"].labels).tolist() == [2] * 10
     assert parts["test"].templates == ["a centered satellite photo of {}."]
 
@@ -169,13 +232,19 @@ def test_flowers102(tmp_path, monkeypatch):
     for i in range(len(labels)):
         write_jpeg(base / "jpg" / f"image_{i + 1:05d}.jpg", i)
     scipy.io.savemat(base / "imagelabels.mat", {"labels": labels[None, :]})
-    scipy.io.savemat(base / "setid.mat", {"trnid": np.array([[1, 2]]), "valid": np.array([[3, 4]]),
-                                          "tstid": np.array([[5, 6]])})
-    monkeypatch.setattr(tvd.Flowers102, "_file_dict", {
-        "image": ("102flowers.tgz", None),
-        "label": ("imagelabels.mat", md5(base / "imagelabels.mat")),
-        "setid": ("setid.mat", md5(base / "setid.mat")),
-    })
+    scipy.io.savemat(
+        base / "setid.mat",
+        {"trnid": np.array([[1, 2]]), "valid": np.array([[3, 4]]), "tstid": np.array([[5, 6]])},
+    )
+    monkeypatch.setattr(
+        tvd.Flowers102,
+        "_file_dict",
+        {
+            "image": ("102flowers.tgz", None),
+            "label": ("imagelabels.mat", md5(base / "imagelabels.mat")),
+            "setid": ("setid.mat", md5(base / "setid.mat")),
+        },
+    )
     ds = load_dataset("flowers102", "val", root=tmp_path)
     check_items(ds, 2, 102)
     assert ds.labels.tolist() == [101, 6]
@@ -184,8 +253,11 @@ def test_flowers102(tmp_path, monkeypatch):
 
 def test_dtd(tmp_path):
     base = tmp_path / "dtd" / "dtd"
-    files = {"train1": ["banded/banded_0001.jpg", "zigzagged/zigzagged_0001.jpg"],
-             "val1": ["banded/banded_0002.jpg"], "test1": ["blotchy/blotchy_0001.jpg", "zigzagged/zigzagged_0002.jpg"]}
+    files = {
+        "train1": ["banded/banded_0001.jpg", "zigzagged/zigzagged_0001.jpg"],
+        "val1": ["banded/banded_0002.jpg"],
+        "test1": ["blotchy/blotchy_0001.jpg", "zigzagged/zigzagged_0002.jpg"],
+    }
     for split, names in files.items():
         for n in names:
             write_jpeg(base / "images" / n)
@@ -198,29 +270,52 @@ def test_dtd(tmp_path):
 
 def test_oxford_pets(tmp_path):
     base = tmp_path / "oxford-iiit-pet"
-    rows = {"trainval": [("Abyssinian_1", 1, 1), ("american_bulldog_1", 2, 2), ("Abyssinian_2", 1, 1),
-                         ("american_bulldog_2", 2, 2), ("Abyssinian_3", 1, 1), ("american_bulldog_3", 2, 2),
-                         ("Abyssinian_4", 1, 1), ("american_bulldog_4", 2, 2), ("Abyssinian_5", 1, 1),
-                         ("american_bulldog_5", 2, 2)],
-            "test": [("Abyssinian_9", 1, 1), ("american_bulldog_9", 2, 2)]}
+    rows = {
+        "trainval": [
+            ("Abyssinian_1", 1, 1),
+            ("american_bulldog_1", 2, 2),
+            ("Abyssinian_2", 1, 1),
+            ("american_bulldog_2", 2, 2),
+            ("Abyssinian_3", 1, 1),
+            ("american_bulldog_3", 2, 2),
+            ("Abyssinian_4", 1, 1),
+            ("american_bulldog_4", 2, 2),
+            ("Abyssinian_5", 1, 1),
+            ("american_bulldog_5", 2, 2),
+        ],
+        "test": [("Abyssinian_9", 1, 1), ("american_bulldog_9", 2, 2)],
+    }
     (base / "annotations").mkdir(parents=True)
     for split, rs in rows.items():
         for image_id, *_ in rs:
             write_jpeg(base / "images" / f"{image_id}.jpg")
-        (base / "annotations" / f"{split}.txt").write_text("".join(f"{i} {c} {s} 1\n" for i, c, s in rs))
+        (base / "annotations" / f"{split}.txt").write_text(
+            "".join(f"{i} {c} {s} 1\n" for i, c, s in rs)
+        )
     ds = load_dataset("oxford_pets", "test", root=tmp_path)
     check_items(ds, 2, 2)
     assert ds.class_names == ["Abyssinian", "American Bulldog"]
     assert ds.templates == ["a photo of a {}, a type of pet."]
     train, val = (load_dataset("oxford_pets", s, root=tmp_path) for s in ("train", "val"))
-    assert (len(train), len(val)) == (8, 2) and len(load_dataset("oxford_pets", "trainval", root=tmp_path)) == 10
+    assert (len(train), len(val)) == (8, 2) and len(
+        load_dataset("oxford_pets", "trainval", root=tmp_path)
+    ) == 10
 
 
 def test_food101(tmp_path):
     base = tmp_path / "food-101"
-    meta = {"train": {"apple_pie": ["apple_pie/1", "apple_pie/2"], "cheese_plate": ["cheese_plate/3"],
-                      "cheesecake": ["cheesecake/4"]},
-            "test": {"apple_pie": ["apple_pie/5"], "cheese_plate": ["cheese_plate/6"], "cheesecake": ["cheesecake/7"]}}
+    meta = {
+        "train": {
+            "apple_pie": ["apple_pie/1", "apple_pie/2"],
+            "cheese_plate": ["cheese_plate/3"],
+            "cheesecake": ["cheesecake/4"],
+        },
+        "test": {
+            "apple_pie": ["apple_pie/5"],
+            "cheese_plate": ["cheese_plate/6"],
+            "cheesecake": ["cheesecake/7"],
+        },
+    }
     (base / "meta").mkdir(parents=True)
     for split, m in meta.items():
         (base / "meta" / f"{split}.json").write_text(json.dumps(m))
@@ -229,7 +324,11 @@ def test_food101(tmp_path):
                 write_jpeg(base / "images" / f"{p}.jpg")
     ds = load_dataset("food101", "test", root=tmp_path)
     check_items(ds, 3, 3)
-    assert ds.class_names == ["apple pie", "cheese plate", "cheesecake"]  # sorted raw names: '_' < 'c'
+    assert ds.class_names == [
+        "apple pie",
+        "cheese plate",
+        "cheesecake",
+    ]  # sorted raw names: '_' < 'c'
     assert ds.labels.tolist() == [0, 1, 2]
 
 
@@ -262,9 +361,18 @@ def test_stanford_cars(tmp_path):
     (base / "devkit").mkdir(parents=True)
     names = np.array(["AM General Hummer SUV 2000", "Acura RL Sedan 2012"], dtype=object)
     scipy.io.savemat(base / "devkit" / "cars_meta.mat", {"class_names": names[None, :]})
-    dtype = [("bbox_x1", "O"), ("bbox_y1", "O"), ("bbox_x2", "O"), ("bbox_y2", "O"), ("class", "O"), ("fname", "O")]
-    for split, folder, mat in [("train", "cars_train", base / "devkit" / "cars_train_annos.mat"),
-                               ("test", "cars_test", base / "cars_test_annos_withlabels.mat")]:
+    dtype = [
+        ("bbox_x1", "O"),
+        ("bbox_y1", "O"),
+        ("bbox_x2", "O"),
+        ("bbox_y2", "O"),
+        ("class", "O"),
+        ("fname", "O"),
+    ]
+    for split, folder, mat in [
+        ("train", "cars_train", base / "devkit" / "cars_train_annos.mat"),
+        ("test", "cars_test", base / "cars_test_annos_withlabels.mat"),
+    ]:
         ann = np.array([(1, 1, 8, 8, 2, "00001.jpg"), (1, 1, 8, 8, 1, "00002.jpg")], dtype=dtype)
         scipy.io.savemat(mat, {"annotations": ann[None, :]})
         for f in ("00001.jpg", "00002.jpg"):
@@ -310,7 +418,9 @@ def test_imagenet_folder_layout(tmp_path):
 
 def test_imagenet_torchvision_layout(tmp_path):
     wnids = _imagenet_val(tmp_path, 1)
-    torch.save(({w: (f"name {w}",) for w in wnids}, wnids), tmp_path / "meta.bin")  # what torchvision writes
+    torch.save(
+        ({w: (f"name {w}",) for w in wnids}, wnids), tmp_path / "meta.bin"
+    )  # what torchvision writes
     ds = load_dataset("imagenet", "val", root=tmp_path)
     check_items(ds, 1000, 1000)
     assert ds.labels[:3].tolist() == [0, 1, 2] and ds.class_names[999] == "toilet paper"

@@ -1,14 +1,16 @@
-"""zslkit.descriptions against open_clip's encode_text and open_clip's zero-shot classifier."""
+"""zslkit.vlm.descriptions against open_clip's encode_text and open_clip's zero-shot classifier."""
+
 import json
 
-import numpy as np
 import open_clip
 import pytest
 import torch
 
-from zslkit import toyclip, world
-from zslkit.datasets import load_classnames
-from zslkit.descriptions import (
+from zslkit.data import world
+from zslkit.data.datasets import load_classnames
+from zslkit.data.semantics import descriptions_path, load_descriptions
+from zslkit.lab import toyclip
+from zslkit.vlm.descriptions import (
     class_descriptions,
     description_classifier,
     pocket_descriptions,
@@ -16,7 +18,6 @@ from zslkit.descriptions import (
     text_classifier,
     write_pocket_descriptions,
 )
-from zslkit.semantics import descriptions_path, load_descriptions
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +40,20 @@ def _direct(model, tokenizer, sentences):
 
 def test_description_weights_equal_a_direct_open_clip_computation(toy):
     model, tokenizer = toy
-    descriptions = {"red star": ["a red shape.", "a star."], "sea": ["open water.", "waves.", "a blue surface."]}
-    weights = description_classifier(model, tokenizer, ["sea", "red star"], descriptions, batch_size=2)
+    descriptions = {
+        "red star": ["a red shape.", "a star."],
+        "sea": ["open water.", "waves.", "a blue surface."],
+    }
+    weights = description_classifier(
+        model, tokenizer, ["sea", "red star"], descriptions, batch_size=2
+    )
     assert weights.shape == (model.text_projection.shape[1], 2)
-    torch.testing.assert_close(weights[:, 0], _direct(model, tokenizer, descriptions["sea"]), rtol=0, atol=1e-5)
-    torch.testing.assert_close(weights[:, 1], _direct(model, tokenizer, descriptions["red star"]), rtol=0, atol=1e-5)
+    torch.testing.assert_close(
+        weights[:, 0], _direct(model, tokenizer, descriptions["sea"]), rtol=0, atol=1e-5
+    )
+    torch.testing.assert_close(
+        weights[:, 1], _direct(model, tokenizer, descriptions["red star"]), rtol=0, atol=1e-5
+    )
 
 
 def test_names_both_and_descriptions_sources(toy):
@@ -51,10 +61,14 @@ def test_names_both_and_descriptions_sources(toy):
     names = ["red star", "blue heart", "white ring"]
     templates = world.templates("zeroshot")
     descriptions = pocket_descriptions()
-    w_names = open_clip.build_zero_shot_classifier(model, tokenizer, names, templates, num_classes_per_batch=None)
+    w_names = open_clip.build_zero_shot_classifier(
+        model, tokenizer, names, templates, num_classes_per_batch=None
+    )
     w_desc = torch.stack([_direct(model, tokenizer, descriptions[c]) for c in names], dim=1)
-    got = {s: text_classifier(model, tokenizer, names, templates, descriptions, source=s)
-           for s in ("names", "descriptions", "both")}
+    got = {
+        s: text_classifier(model, tokenizer, names, templates, descriptions, source=s)
+        for s in ("names", "descriptions", "both")
+    }
     torch.testing.assert_close(got["names"], w_names, rtol=0, atol=1e-5)
     torch.testing.assert_close(got["descriptions"], w_desc, rtol=0, atol=1e-5)
     both = (w_names + w_desc) / (w_names + w_desc).norm(dim=0, keepdim=True)
@@ -70,16 +84,24 @@ def test_pocket_descriptions_are_single_attribute_caption_phrases():
     assert list(desc) == world.class_names()
     assert desc["red star"] == ["a red shape.", "a star."]
     assert desc["orange ring"] == ["an orange shape.", "a ring."]
-    vocabulary = {w for t in world.templates("captions") for w in str(t).replace("{}", " ").replace(".", " ").split()}
+    vocabulary = {
+        w
+        for t in world.templates("captions")
+        for w in str(t).replace("{}", " ").replace(".", " ").split()
+    }
     vocabulary |= {v for values in world.ATTRIBUTES.values() for v in values} | {"a", "an", "shape"}
     toyclip.register()
     tokenizer = open_clip.get_tokenizer("ToyCLIP")
     for name, sentences in desc.items():
         assert name not in " ".join(sentences)  # a description never names the class
         for s in sentences:
-            assert set(s.rstrip(".").split()) <= vocabulary, s  # every word occurs in pretraining captions
+            assert set(s.rstrip(".").split()) <= vocabulary, (
+                s
+            )  # every word occurs in pretraining captions
             tokens = tokenizer([s])[0]
-            assert int((tokens != 0).sum()) < tokens.shape[0]  # fits the 16-token context untruncated
+            assert (
+                int((tokens != 0).sum()) < tokens.shape[0]
+            )  # fits the 16-token context untruncated
 
 
 def test_shipped_pocket_file_is_the_generator_output(tmp_path):
@@ -91,8 +113,21 @@ def test_shipped_pocket_file_is_the_generator_output(tmp_path):
 
 
 def test_eurosat_descriptions_cover_its_prompt_names():
-    names = load_classnames("eurosat", ["AnnualCrop", "Forest", "HerbaceousVegetation", "Highway", "Industrial",
-                                        "Pasture", "PermanentCrop", "Residential", "River", "SeaLake"])
+    names = load_classnames(
+        "eurosat",
+        [
+            "AnnualCrop",
+            "Forest",
+            "HerbaceousVegetation",
+            "Highway",
+            "Industrial",
+            "Pasture",
+            "PermanentCrop",
+            "Residential",
+            "River",
+            "SeaLake",
+        ],
+    )
     desc = class_descriptions("eurosat", names)
     assert list(desc) == names and all(len(v) >= 2 for v in desc.values())
 

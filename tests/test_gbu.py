@@ -1,9 +1,10 @@
 """load_gbu on a tiny fake pair of files in the official GBU (xlsa17) format."""
+
 import numpy as np
 import pytest
 from scipy.io import savemat
 
-from zslkit.gbu import load_gbu
+from zslkit.data.gbu import load_gbu
 
 
 def _write_fake(folder):
@@ -16,14 +17,25 @@ def _write_fake(folder):
     for i, name in enumerate(["antelope", "bat", "cow", "dolphin"]):
         names[i, 0] = np.array([name])
     folder.mkdir(parents=True)
-    savemat(folder / "res101.mat", {"features": features, "labels": labels[:, None],
-                                    "image_files": np.array([[f"img{i}.jpg"] for i in range(n)], dtype=object)})
-    savemat(folder / "att_splits.mat", {
-        "att": att, "original_att": att * 100, "allclasses_names": names,
-        "trainval_loc": np.array([[1], [2], [4], [5]]),  # classes 1 and 2 (1-based rows)
-        "test_seen_loc": np.array([[3], [6]]),
-        "test_unseen_loc": np.array([[7], [8], [9], [10], [11], [12]]),
-    })
+    savemat(
+        folder / "res101.mat",
+        {
+            "features": features,
+            "labels": labels[:, None],
+            "image_files": np.array([[f"img{i}.jpg"] for i in range(n)], dtype=object),
+        },
+    )
+    savemat(
+        folder / "att_splits.mat",
+        {
+            "att": att,
+            "original_att": att * 100,
+            "allclasses_names": names,
+            "trainval_loc": np.array([[1], [2], [4], [5]]),  # classes 1 and 2 (1-based rows)
+            "test_seen_loc": np.array([[3], [6]]),
+            "test_unseen_loc": np.array([[7], [8], [9], [10], [11], [12]]),
+        },
+    )
     return features, labels, att
 
 
@@ -39,7 +51,9 @@ def test_load_gbu_fake_pair(tmp_path):
     np.testing.assert_array_equal(d["test_unseen"], np.arange(6, 12))
     np.testing.assert_array_equal(d["seen"], [0, 1])
     np.testing.assert_array_equal(d["unseen"], [2, 3])
-    np.testing.assert_allclose(load_gbu(tmp_path / "AWA2", "AWA2", "original_att")["class_semantics"], att.T * 100)
+    np.testing.assert_allclose(
+        load_gbu(tmp_path / "AWA2", "AWA2", "original_att")["class_semantics"], att.T * 100
+    )
 
 
 def test_load_gbu_errors(tmp_path):

@@ -1,11 +1,13 @@
 """Graph label propagation against its closed form, scikit-learn's LabelSpreading and hand-made graphs."""
+
 import json
 
 import numpy as np
 import pytest
 from sklearn.semi_supervised import LabelSpreading
 
-from zslkit.graphs import (
+from zslkit.data.wordnet import DEBIAN_ROOT, LEXNAMES, default_wordnet
+from zslkit.domains.graphs import (
     GraphLabelPropagation,
     edges_to_adjacency,
     homophily,
@@ -15,8 +17,7 @@ from zslkit.graphs import (
     seed_scores,
     wordnet_graph,
 )
-from zslkit.text import load_label_texts
-from zslkit.wordnet import DEBIAN_ROOT, LEXNAMES, default_wordnet
+from zslkit.domains.text import load_label_texts
 
 # two triangles joined by one edge (2-3), plus a pendant node 6 on node 5
 EDGES = [(0, 1), (1, 2), (0, 2), (2, 3), (3, 4), (4, 5), (3, 5), (5, 6)]
@@ -66,26 +67,38 @@ def test_same_labels_as_sklearn_label_spreading():
     n = 40
     labels = np.repeat([0, 1], n // 2)
     # a two-community graph: dense inside, a few edges across, connected
-    edges = [(i, j) for i in range(n) for j in range(i + 1, n)
-             if rng.random() < (0.25 if labels[i] == labels[j] else 0.02)]
+    edges = [
+        (i, j)
+        for i in range(n)
+        for j in range(i + 1, n)
+        if rng.random() < (0.25 if labels[i] == labels[j] else 0.02)
+    ]
     edges += [(i, i + 1) for i in range(n - 1)]
     A = edges_to_adjacency(edges, n).toarray()
     Y0, seeds = seed_scores(labels, 2, seed=0)
     ours = GraphLabelPropagation(alpha=0.7).fit_predict(A, Y0)
     y = np.full(n, -1)
     y[seeds] = labels[seeds]
-    spreading = LabelSpreading(kernel=lambda X, Y: A[np.ix_(X[:, 0].astype(int), Y[:, 0].astype(int))],
-                               alpha=0.7, max_iter=1000, tol=1e-12)
+    spreading = LabelSpreading(
+        kernel=lambda X, Y: A[np.ix_(X[:, 0].astype(int), Y[:, 0].astype(int))],
+        alpha=0.7,
+        max_iter=1000,
+        tol=1e-12,
+    )
     spreading.fit(np.arange(n)[:, None].astype(float), y)
     np.testing.assert_array_equal(ours, spreading.transduction_)
     F = propagate(A, Y0, 0.7)
-    np.testing.assert_allclose(spreading.label_distributions_, F / F.sum(axis=1, keepdims=True), atol=1e-8)
+    np.testing.assert_allclose(
+        spreading.label_distributions_, F / F.sum(axis=1, keepdims=True), atol=1e-8
+    )
 
 
 def test_class_mass_normalisation_and_input_checks():
     A = edges_to_adjacency(EDGES, 7)
     Y0 = np.random.default_rng(2).random((7, 2))
-    model = GraphLabelPropagation(alpha=0.5, class_mass_normalization=True).fit(A, Y0, classes=[5, 9])
+    model = GraphLabelPropagation(alpha=0.5, class_mass_normalization=True).fit(
+        A, Y0, classes=[5, 9]
+    )
     F = propagate(A, Y0, 0.5)
     np.testing.assert_allclose(model.scores_, F / F.sum(axis=0))
     assert set(model.transduction_) <= {5, 9}
@@ -111,16 +124,26 @@ def _write_fake_wordnet(folder):
     lines, offset, roots = [], len(header), {}
     template = "{off:08d} {lex:02d} n 01 {word} 0 {ptrs} | {gloss}  \n"
     for name, lexname in lexnames.items():  # roots first so children can point at their offsets
-        line = template.format(off=offset, lex=LEXNAMES.index(lexname), word=f"{name}_root", ptrs="000",
-                               gloss=f"the root of {name}")
+        line = template.format(
+            off=offset,
+            lex=LEXNAMES.index(lexname),
+            word=f"{name}_root",
+            ptrs="000",
+            gloss=f"the root of {name}",
+        )
         roots[name] = offset
         lines.append(line)
         offset += len(line)
     for name, lexname in lexnames.items():
         hyper = [roots[name]] + ([roots["plant"]] if name == "food" else [])
         ptrs = f"{len(hyper):03d} " + " ".join(f"@ {h:08d} n 0000" for h in hyper)
-        line = template.format(off=offset, lex=LEXNAMES.index(lexname), word=f"{name}_child", ptrs=ptrs,
-                               gloss=f"a kind of {name}")
+        line = template.format(
+            off=offset,
+            lex=LEXNAMES.index(lexname),
+            word=f"{name}_child",
+            ptrs=ptrs,
+            gloss=f"a kind of {name}",
+        )
         lines.append(line)
         offset += len(line)
     (folder / "data.noun").write_text(header + "".join(lines))
@@ -138,10 +161,15 @@ def test_wordnet_graph_on_a_hand_made_database(tmp_path):
     assert graph.texts[node["food child"]] == "a kind of food"
     assert graph.labels[node["food child"]] == names.index("food")
     A = graph.adjacency.toarray()
-    assert A[node["food child"], node["plant root"]] == 1 and A[node["food child"], node["food root"]] == 1
+    assert (
+        A[node["food child"], node["plant root"]] == 1
+        and A[node["food child"], node["food root"]] == 1
+    )
     small = wordnet_graph(n_per_class=1, seed=0, root=tmp_path)
     # a drawn child brings its root along: every class has 1 or 2 nodes, at least 8 and at most 16 in all
-    assert all(1 <= c <= 2 for c in np.bincount(small.labels, minlength=8)) and 8 <= len(small) <= 16
+    assert (
+        all(1 <= c <= 2 for c in np.bincount(small.labels, minlength=8)) and 8 <= len(small) <= 16
+    )
     allowed = [{f"{n} child", f"{n} root"} for n in names] + [{"food child", "plant root"}]
     for i, j in zip(*np.nonzero(small.adjacency.toarray())):
         assert {small.node_names[i], small.node_names[j]} in allowed
@@ -164,12 +192,17 @@ def test_real_wordnet_graph_edges_are_hypernym_links():
 
 
 def test_load_text_graph_folder(tmp_path):
-    (tmp_path / "nodes.jsonl").write_text("".join(json.dumps({"text": f"paper {i}", "label": i % 2}) + "\n"
-                                                  for i in range(4)))
+    (tmp_path / "nodes.jsonl").write_text(
+        "".join(json.dumps({"text": f"paper {i}", "label": i % 2}) + "\n" for i in range(4))
+    )
     (tmp_path / "edges.csv").write_text("source,target\n0,2\n1,3\n2,0\n")
     (tmp_path / "label_names.json").write_text('["theory", "systems"]')
     graph = load_graph("toy", root=tmp_path)
-    assert graph.n_edges == 2 and graph.labels.tolist() == [0, 1, 0, 1] and graph.class_names == ["theory", "systems"]
+    assert (
+        graph.n_edges == 2
+        and graph.labels.tolist() == [0, 1, 0, 1]
+        and graph.class_names == ["theory", "systems"]
+    )
     with pytest.raises(FileNotFoundError, match="nodes.jsonl"):
         load_text_graph(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="pocket graph"):

@@ -1,4 +1,5 @@
 """Hubness measures and corrections against scipy and hand-worked cases."""
+
 import numpy as np
 import pytest
 from scipy.stats import skew
@@ -10,7 +11,9 @@ def test_k_occurrence_and_skewness_against_brute_force():
     rng = np.random.default_rng(0)
     Q, P = rng.normal(size=(50, 8)), rng.normal(size=(20, 8))
     k = 3
-    cos = (Q / np.linalg.norm(Q, axis=1, keepdims=True)) @ (P / np.linalg.norm(P, axis=1, keepdims=True)).T
+    cos = (Q / np.linalg.norm(Q, axis=1, keepdims=True)) @ (
+        P / np.linalg.norm(P, axis=1, keepdims=True)
+    ).T
     counts = np.zeros(20, dtype=int)
     for row in cos:
         for j in np.argsort(-row)[:k]:

@@ -1,4 +1,5 @@
-"""zslkit.leaderboard against hand-worked results."""
+"""zslkit.adapt.leaderboard against hand-worked results."""
+
 import json
 import statistics
 
@@ -7,8 +8,16 @@ import matplotlib
 matplotlib.use("Agg")
 import pytest
 
-from zslkit.leaderboard import (Method, best_methods, format_table, load_reference, plot_leaderboard,
-                                run_leaderboard, summarise, table_records)
+from zslkit.adapt.leaderboard import (
+    Method,
+    best_methods,
+    format_table,
+    load_reference,
+    plot_leaderboard,
+    run_leaderboard,
+    summarise,
+    table_records,
+)
 
 SHOTS = [1, 4]
 
@@ -47,11 +56,18 @@ def test_best_records_and_table():
     summary = summarise(RESULTS, SHOTS)
     assert best_methods(summary, SHOTS) == {1: "ZPE", 4: "CoOp"}
     records = table_records(summary, SHOTS)
-    assert records == pytest.approx({
-        "zpe_top1": 0.65, "gda_top1_1shot": 0.6, "gda_top1_1shot_std": 0.1, "gda_top1_4shot": 0.8,
-        "gda_top1_4shot_std": 0.0, "gda_top1_mean_over_shots": 0.7, "coop_top1_4shot": 0.87,
-        "coop_top1_4shot_std": 0.03,
-    })
+    assert records == pytest.approx(
+        {
+            "zpe_top1": 0.65,
+            "gda_top1_1shot": 0.6,
+            "gda_top1_1shot_std": 0.1,
+            "gda_top1_4shot": 0.8,
+            "gda_top1_4shot_std": 0.0,
+            "gda_top1_mean_over_shots": 0.7,
+            "coop_top1_4shot": 0.87,
+            "coop_top1_4shot_std": 0.03,
+        }
+    )
     table = format_table(summary, SHOTS, reference={"GDA": {"4": 0.75}})
     lines = table.splitlines()
     assert len(lines) == 4 and "paper" in lines[0]
@@ -89,7 +105,9 @@ def test_run_leaderboard_loop():
 
 
 def test_reference_file(tmp_path):
-    assert load_reference("RN50", "openai", "imagenet")["Tip-Adapter-F"] == {"16": pytest.approx(0.6551)}
+    assert load_reference("RN50", "openai", "imagenet")["Tip-Adapter-F"] == {
+        "16": pytest.approx(0.6551)
+    }
     assert load_reference("ViT-B-16", "openai", "imagenet")["GDA"]["16"] == pytest.approx(0.7224)
     assert load_reference("toyclip", "", "pocket") == {}
     path = tmp_path / "ref.json"

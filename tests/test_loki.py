@@ -1,10 +1,17 @@
-"""zslkit.loki against closed forms on a line, a brute-force loop and the arg max it generalises."""
+"""zslkit.vlm.loki against closed forms on a line, a brute-force loop and the arg max it generalises."""
+
 import numpy as np
 import pytest
 import torch
 
-from zslkit.loki import Loki, expected_distance, frechet_objective, frechet_predict, text_distance_matrix
-from zslkit.zeroshot import ZeroShotClassifier
+from zslkit.models.zeroshot import ZeroShotClassifier
+from zslkit.vlm.loki import (
+    Loki,
+    expected_distance,
+    frechet_objective,
+    frechet_predict,
+    text_distance_matrix,
+)
 
 
 def line_metric(positions):
@@ -17,13 +24,16 @@ def test_path_graph_predicts_the_weighted_mean_location_even_outside_the_label_s
     label_set = [0, 4]  # the model only knows the two ends
     probabilities = np.array([[0.5, 0.5], [0.75, 0.25], [0.25, 0.75], [1.0, 0.0], [0.55, 0.45]])
     # weighted mean locations 2, 1, 3, 0, 1.8 -> nearest points 2, 1, 3, 0, 2
-    np.testing.assert_array_equal(frechet_predict(probabilities, distances, label_set), [2, 1, 3, 0, 2])
+    np.testing.assert_array_equal(
+        frechet_predict(probabilities, distances, label_set), [2, 1, 3, 0, 2]
+    )
     # the arg max can only say 0 or 4
     loki = Loki(distances, label_set=label_set).fit()
     np.testing.assert_array_equal(loki.predict_argmax(probabilities), [0, 0, 4, 0, 0])
     # restricted candidates: the nearest allowed point to the mean
-    np.testing.assert_array_equal(frechet_predict(probabilities, distances, label_set, candidates=[0, 3, 4]),
-                                  [3, 0, 3, 0, 3])
+    np.testing.assert_array_equal(
+        frechet_predict(probabilities, distances, label_set, candidates=[0, 3, 4]), [3, 0, 3, 0, 3]
+    )
 
 
 def test_on_a_line_the_frechet_mean_is_the_point_nearest_the_weighted_mean():
@@ -33,7 +43,9 @@ def test_on_a_line_the_frechet_mean_is_the_point_nearest_the_weighted_mean():
     probabilities = rng.dirichlet(np.ones(6), size=200)
     mean_location = probabilities @ positions[label_set]
     expected = np.abs(positions[None, :] - mean_location[:, None]).argmin(1)
-    np.testing.assert_array_equal(frechet_predict(probabilities, line_metric(positions), label_set), expected)
+    np.testing.assert_array_equal(
+        frechet_predict(probabilities, line_metric(positions), label_set), expected
+    )
 
 
 def test_matches_a_brute_force_loop():
@@ -42,10 +54,18 @@ def test_matches_a_brute_force_loop():
     distances = np.linalg.norm(points[:, None] - points[None], axis=-1)
     label_set = np.array([7, 2, 9, 0])
     probabilities = rng.dirichlet(np.ones(4), size=50)
-    brute = np.array([[sum(p[k] * distances[y, label_set[k]] ** 2 for k in range(4)) for y in range(12)]
-                      for p in probabilities])
-    np.testing.assert_allclose(frechet_objective(probabilities, distances, label_set), brute, rtol=1e-12)
-    np.testing.assert_array_equal(frechet_predict(probabilities, distances, label_set), brute.argmin(1))
+    brute = np.array(
+        [
+            [sum(p[k] * distances[y, label_set[k]] ** 2 for k in range(4)) for y in range(12)]
+            for p in probabilities
+        ]
+    )
+    np.testing.assert_allclose(
+        frechet_objective(probabilities, distances, label_set), brute, rtol=1e-12
+    )
+    np.testing.assert_array_equal(
+        frechet_predict(probabilities, distances, label_set), brute.argmin(1)
+    )
     loki = Loki(distances, label_set=label_set).fit()
     np.testing.assert_allclose(loki.decision_function(probabilities), -brute, rtol=1e-12)
 
@@ -54,7 +74,9 @@ def test_discrete_metric_on_the_full_label_set_is_the_arg_max():
     rng = np.random.default_rng(2)
     probabilities = rng.dirichlet(np.ones(8), size=100)
     distances = 1.0 - np.eye(8)  # objective(y) = 1 - p_y
-    np.testing.assert_array_equal(frechet_predict(probabilities, distances), probabilities.argmax(1))
+    np.testing.assert_array_equal(
+        frechet_predict(probabilities, distances), probabilities.argmax(1)
+    )
 
 
 def test_estimator_wraps_a_zero_shot_classifier():
@@ -67,7 +89,9 @@ def test_estimator_wraps_a_zero_shot_classifier():
     loki = Loki(distances, label_set=label_set, classifier=clf).fit()
     expected = frechet_predict(clf.predict_proba(image_features), distances, label_set)
     np.testing.assert_array_equal(loki.predict(image_features), expected)
-    np.testing.assert_array_equal(loki.predict_argmax(image_features), np.array(label_set)[clf.predict(image_features)])
+    np.testing.assert_array_equal(
+        loki.predict_argmax(image_features), np.array(label_set)[clf.predict(image_features)]
+    )
     assert loki.score(image_features, expected) == 1.0
     assert loki.label_set is label_set and loki.classifier is clf  # hyperparameters stored as given
     np.testing.assert_array_equal(loki.classes_, np.arange(6))

@@ -1,4 +1,5 @@
 """Tests of the contrastive losses against open_clip and formulas written out with loops in numpy."""
+
 import math
 
 import numpy as np
@@ -6,7 +7,7 @@ import open_clip
 import pytest
 import torch
 
-from zslkit import losses, toyclip
+from zslkit.lab import losses, toyclip
 
 
 def batch(n=6, d=5, seed=0, dtype=torch.float64):
@@ -47,16 +48,22 @@ def test_clip_loss_equals_open_clip():
 def test_infoloob_leaves_the_positive_out():
     x, y = batch()
     expected = (loob_by_loops(x, y, 30.0) + loob_by_loops(y, x, 30.0)) / 2
-    assert losses.infoloob_loss(x, y, torch.tensor(5.0)).item() == pytest.approx(expected, rel=1e-10)
+    assert losses.infoloob_loss(x, y, torch.tensor(5.0)).item() == pytest.approx(
+        expected, rel=1e-10
+    )
     # inv_tau=None uses the model's logit scale
     expected = (loob_by_loops(x, y, 5.0) + loob_by_loops(y, x, 5.0)) / 2
-    assert losses.infoloob_loss(x, y, torch.tensor(5.0), inv_tau=None).item() == pytest.approx(expected, rel=1e-10)
+    assert losses.infoloob_loss(x, y, torch.tensor(5.0), inv_tau=None).item() == pytest.approx(
+        expected, rel=1e-10
+    )
 
 
 def test_hopfield_retrieval_by_hand():
     x, y = batch(5, 4, seed=1)
     expected = retrieve_by_loops(y, x, 8.0)
-    np.testing.assert_allclose(losses.hopfield_retrieval(y, x, beta=8.0).numpy(), expected, rtol=1e-10)
+    np.testing.assert_allclose(
+        losses.hopfield_retrieval(y, x, beta=8.0).numpy(), expected, rtol=1e-10
+    )
     # a very large beta retrieves the nearest stored pattern itself
     nearest = x[(y @ x.T).argmax(1)]
     torch.testing.assert_close(losses.hopfield_retrieval(y, x, beta=1e4), nearest)
@@ -74,8 +81,10 @@ def test_cloob_loss_by_hand():
 def test_cwcl_by_hand_and_identity_weights_give_clip():
     x, y = batch(6, 5, seed=3)
     scale = torch.tensor(10.0)
-    torch.testing.assert_close(losses.cwcl_loss(x, y, scale, weights=torch.eye(6, dtype=x.dtype)),
-                               losses.clip_loss(x, y, scale))
+    torch.testing.assert_close(
+        losses.cwcl_loss(x, y, scale, weights=torch.eye(6, dtype=x.dtype)),
+        losses.clip_loss(x, y, scale),
+    )
     w = np.random.default_rng(0).uniform(0.1, 1.0, size=(6, 6))
     np.fill_diagonal(w, 1.0)
     s = 10.0 * x.numpy() @ y.numpy().T
@@ -86,12 +95,21 @@ def test_cwcl_by_hand_and_identity_weights_give_clip():
         total += sum(w[i, j] * log_p_row[j] for j in range(6)) / w[i].sum()
         total += sum(w[j, i] * log_p_col[j] for j in range(6)) / w[:, i].sum()
     expected = -total / (2 * 6)
-    assert losses.cwcl_loss(x, y, scale, weights=torch.tensor(w)).item() == pytest.approx(expected, rel=1e-10)
+    assert losses.cwcl_loss(x, y, scale, weights=torch.tensor(w)).item() == pytest.approx(
+        expected, rel=1e-10
+    )
 
 
 def test_caption_weights_count_shared_concepts():
-    w = losses.caption_weights(["a red star.", "this is a red star.", "a photo of a red circle.",
-                                "the blue shape.", "a small red striped star."])
+    w = losses.caption_weights(
+        [
+            "a red star.",
+            "this is a red star.",
+            "a photo of a red circle.",
+            "the blue shape.",
+            "a small red striped star.",
+        ]
+    )
     assert w[0, 1] == pytest.approx(1.0)
     assert w[0, 2] == pytest.approx(0.5)  # {red, star} vs {red, circle}
     assert w[0, 3] == pytest.approx(0.0)
@@ -157,8 +175,12 @@ def test_pretrain_passes_captions_to_losses_that_ask(one_thread):
         assert (same_caption == same_feature).all()
         return losses.cwcl_loss(image_features, text_features, logit_scale, captions=captions)
 
-    toyclip.pretrain(n_steps=4, batch_size=16, seed=1, loss=loss, pool_size=32, warmup_steps=1, log_every=4)
+    toyclip.pretrain(
+        n_steps=4, batch_size=16, seed=1, loss=loss, pool_size=32, warmup_steps=1, log_every=4
+    )
     assert len(seen) == 4 and all(len(c) == 16 and isinstance(c[0], str) for c, _ in seen)
     assert sum(duplicates for _, duplicates in seen) > 0  # the check above met repeated captions
-    _, history = toyclip.pretrain(n_steps=2, batch_size=8, seed=1, loss="cloob", pool_size=16, warmup_steps=1)
+    _, history = toyclip.pretrain(
+        n_steps=2, batch_size=8, seed=1, loss="cloob", pool_size=16, warmup_steps=1
+    )
     assert np.isfinite(history[-1]["loss"])

@@ -1,9 +1,16 @@
 """zslkit.metrics against hand-worked cases."""
+
 import numpy as np
 import pytest
 
-from zslkit.metrics import (ausuc, calibrated_predictions, gzsl_scores, harmonic_mean,
-                            per_class_accuracy, seen_unseen_curve)
+from zslkit.metrics import (
+    ausuc,
+    calibrated_predictions,
+    gzsl_scores,
+    harmonic_mean,
+    per_class_accuracy,
+    seen_unseen_curve,
+)
 
 
 def test_per_class_accuracy_hand_worked():

@@ -1,11 +1,11 @@
 """CoOp and PRE: the learned-prompt text path against open_clip's own encode_text."""
+
 import numpy as np
 import open_clip
 import pytest
 import torch
 
-from zslkit import world
-from zslkit.prompt_learning import (
+from zslkit.adapt.prompt_learning import (
     PRE,
     CoOp,
     PromptContext,
@@ -16,7 +16,8 @@ from zslkit.prompt_learning import (
     encode_prompts,
     nearest_words,
 )
-from zslkit.toyclip import load
+from zslkit.data import world
+from zslkit.lab.toyclip import load
 
 torch.set_num_threads(1)
 NAMES = ["red star", "blue circle", "green heart", "yellow ring", "purple cross"]
@@ -51,22 +52,28 @@ def test_learned_prompt_path_on_a_77_token_open_clip_model():
     context = context_from_words(model, tokenizer, "a photo of a")
     with torch.no_grad():
         ours = encode_prompts(model, template.embed(context), template.tokens, normalize=True)
-        reference = model.encode_text(tokenizer([f"a photo of a {n}." for n in NAMES[:2]]), normalize=True)
+        reference = model.encode_text(
+            tokenizer([f"a photo of a {n}." for n in NAMES[:2]]), normalize=True
+        )
     torch.testing.assert_close(ours, reference, rtol=0, atol=1e-6)
 
 
 def test_coop_initialised_from_words_starts_at_the_zero_shot_prompt(toyclip):
     model, tokenizer = toyclip
-    coop = CoOp(model, tokenizer, ctx_init="a photo of a", epochs=0).fit(torch.zeros(1, 64), [0], NAMES)
+    coop = CoOp(model, tokenizer, ctx_init="a photo of a", epochs=0).fit(
+        torch.zeros(1, 64), [0], NAMES
+    )
     with torch.no_grad():
-        reference = model.encode_text(tokenizer([f"a photo of a {n}." for n in NAMES]), normalize=True).T
+        reference = model.encode_text(
+            tokenizer([f"a photo of a {n}." for n in NAMES]), normalize=True
+        ).T
     torch.testing.assert_close(coop.weights_, reference, rtol=0, atol=1e-5)
     assert coop.n_ctx_ == 4
 
 
 def _toy_task(model, seed=0, n_per_class=16):
     """ToyCLIP image features of noisy pocket images of the five classes of NAMES."""
-    from zslkit.toyclip import encode_images
+    from zslkit.lab.toyclip import encode_images
 
     images, labels = world.make_images(NAMES, n_per_class, variant="noisy", seed=seed)
     return encode_images(model, images), labels
@@ -82,8 +89,12 @@ def test_coop_reduces_training_loss_in_a_few_steps(toyclip):
         logits = float(model.logit_scale.detach().exp()) * features @ weights
         return log_loss(labels, torch.softmax(logits, 1).detach().numpy(), labels=range(len(NAMES)))
 
-    coop = CoOp(model, tokenizer, n_ctx=4, epochs=3, batch_size=16, lr=0.02, warmup_epochs=0, seed=0)
-    before = loss_of(CoOp(model, tokenizer, n_ctx=4, epochs=0, seed=0).fit(features, labels, NAMES).weights_)
+    coop = CoOp(
+        model, tokenizer, n_ctx=4, epochs=3, batch_size=16, lr=0.02, warmup_epochs=0, seed=0
+    )
+    before = loss_of(
+        CoOp(model, tokenizer, n_ctx=4, epochs=0, seed=0).fit(features, labels, NAMES).weights_
+    )
     coop.fit(features, labels, NAMES)
     assert loss_of(coop.weights_) < before - 0.05
     assert coop.history_[-1]["loss"] < coop.history_[0]["loss"]
@@ -114,7 +125,9 @@ def test_new_classes_get_their_own_classifier(toyclip):
     # the same context with the new names, through open_clip's text path
     template = build_prompts(model, tokenizer, new, coop.n_ctx_, truncate=False)
     with torch.no_grad():
-        expected = encode_prompts(model, template.embed(coop.context()), template.tokens, normalize=True).T
+        expected = encode_prompts(
+            model, template.embed(coop.context()), template.tokens, normalize=True
+        ).T
     torch.testing.assert_close(other.weights_, expected, rtol=0, atol=1e-5)
 
 
@@ -139,7 +152,9 @@ def test_class_specific_context_shapes(toyclip):
     model, tokenizer = toyclip
     features, labels = _toy_task(model, n_per_class=4)
     for cls in (CoOp, PRE):
-        est = cls(model, tokenizer, n_ctx=3, class_specific=True, epochs=1, batch_size=8).fit(features, labels, NAMES)
+        est = cls(model, tokenizer, n_ctx=3, class_specific=True, epochs=1, batch_size=8).fit(
+            features, labels, NAMES
+        )
         assert est.prompt_.vectors.shape == (len(NAMES), 3, 64)
         assert est.context().shape == (len(NAMES), 3, 64)
         assert est.weights_.shape == (64, len(NAMES))
@@ -167,7 +182,9 @@ def test_bad_input_is_rejected(toyclip):
 def test_cosine_schedule_closed_form():
     assert cosine_lr(0, 10, 0.002) == 1e-5
     assert cosine_lr(5, 10, 0.002) == pytest.approx(0.001)
-    assert cosine_lr(3, 10, 0.002, warmup_epochs=0) == pytest.approx(0.001 * (1 + np.cos(0.3 * np.pi)))
+    assert cosine_lr(3, 10, 0.002, warmup_epochs=0) == pytest.approx(
+        0.001 * (1 + np.cos(0.3 * np.pi))
+    )
 
 
 def test_nearest_words_of_unchanged_context(toyclip):

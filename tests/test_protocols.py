@@ -1,4 +1,5 @@
-"""zslkit.protocols: few-shot splits and CoCoOp's base-to-new rule, checked against hand-made cases."""
+"""zslkit.adapt.protocols: few-shot splits and CoCoOp's base-to-new rule, checked against hand-made cases."""
+
 import math
 
 import numpy as np
@@ -7,10 +8,18 @@ import torch
 import torch.nn.functional as F
 import torchvision.transforms as T
 
-from zslkit.datasets import load_dataset
-from zslkit.protocols import (
-    POCKET_TASK, SEEDS, SHOTS, base_to_new_split, few_shot_data, few_shot_split, mean_std, relabel, select_classes,
+from zslkit.adapt.protocols import (
+    POCKET_TASK,
+    SEEDS,
+    SHOTS,
+    base_to_new_split,
+    few_shot_data,
+    few_shot_split,
+    mean_std,
+    relabel,
+    select_classes,
 )
+from zslkit.data.datasets import load_dataset
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +34,12 @@ def pool_labels(per_class=(25, 21, 30, 40), shuffle_seed=0):
 
 def test_constants():
     assert SHOTS == (1, 2, 4, 8, 16) and SEEDS == (1, 2, 3)
-    assert POCKET_TASK["dataset"] == "pocket" and POCKET_TASK["variant"] in ("photo", "sketch", "noisy", "background")
+    assert POCKET_TASK["dataset"] == "pocket" and POCKET_TASK["variant"] in (
+        "photo",
+        "sketch",
+        "noisy",
+        "background",
+    )
 
 
 @pytest.mark.parametrize("n_shots", SHOTS)
@@ -86,7 +100,11 @@ def test_relabel_and_select():
         relabel(labels, [7, 4])
     features = torch.arange(10.0).reshape(5, 2)
     sel_features, sel_labels = select_classes(features, torch.as_tensor(labels), [7, 2])
-    assert sel_features.tolist() == [[2.0, 3.0], [6.0, 7.0], [8.0, 9.0]] and sel_labels.tolist() == [1, 0, 1]
+    assert sel_features.tolist() == [
+        [2.0, 3.0],
+        [6.0, 7.0],
+        [8.0, 9.0],
+    ] and sel_labels.tolist() == [1, 0, 1]
 
 
 def test_mean_std():
@@ -111,17 +129,23 @@ def test_few_shot_data_against_direct_features():
     model, preprocess = FlatEncoder(), T.ToTensor()
     kw = dict(variant="noisy", pool_per_class=6, test_per_class=2, size=16)
     data = few_shot_data(model, preprocess, n_shots=2, seed=1, **kw)
-    pool = load_dataset("pocket", "train", transform=preprocess, variant="noisy", n_per_class=6, seed=0, size=16)
+    pool = load_dataset(
+        "pocket", "train", transform=preprocess, variant="noisy", n_per_class=6, seed=0, size=16
+    )
     split = few_shot_split(pool.labels, 2, 1)
     with torch.no_grad():
-        direct = F.normalize(model.proj(torch.stack([pool[i][0] for i in split["train"]]).flatten(1)), dim=-1)
+        direct = F.normalize(
+            model.proj(torch.stack([pool[i][0] for i in split["train"]]).flatten(1)), dim=-1
+        )
     assert torch.allclose(data["train_features"], direct, atol=1e-6)
     assert data["train_labels"].tolist() == pool.labels[split["train"]].tolist()
     assert data["val_features"].shape == (64 * 2, 6) and data["test_features"].shape == (64 * 2, 6)
     assert np.bincount(data["test_labels"].numpy()).tolist() == [2] * 64
     assert data["class_names"] == pool.class_names and len(data["templates"]) > 0
     calls = model.calls
-    other = few_shot_data(model, preprocess, n_shots=1, seed=3, **kw)  # pool and test reused, no encoding
+    other = few_shot_data(
+        model, preprocess, n_shots=1, seed=3, **kw
+    )  # pool and test reused, no encoding
     assert model.calls == calls and other["train_features"].shape == (64, 6)
 
 
@@ -131,7 +155,9 @@ def test_few_shot_data_large_pool_encodes_only_the_shots():
     whole = few_shot_data(model, preprocess, n_shots=1, seed=2, **kw)
     other = FlatEncoder()  # same weights, a new object: nothing memoised for it
     shots_only = few_shot_data(other, preprocess, n_shots=1, seed=2, max_pool_images=0, **kw)
-    assert other.calls == 2  # train and val shots encoded on their own; the test set came from the disk cache
+    assert (
+        other.calls == 2
+    )  # train and val shots encoded on their own; the test set came from the disk cache
     for key in ("train_features", "val_features", "test_features"):
         assert torch.allclose(whole[key], shots_only[key], atol=1e-6)
     assert torch.equal(whole["train_labels"], shots_only["train_labels"])
@@ -139,7 +165,9 @@ def test_few_shot_data_large_pool_encodes_only_the_shots():
 
 def test_few_shot_data_memo_follows_weights():
     model, preprocess = FlatEncoder(), T.ToTensor()
-    model.zslkit_id = None  # unidentified weights (random init): no disk cache, only the in-process memo
+    model.zslkit_id = (
+        None  # unidentified weights (random init): no disk cache, only the in-process memo
+    )
     kw = dict(variant="noisy", pool_per_class=5, test_per_class=1, size=16)
     first = few_shot_data(model, preprocess, n_shots=1, seed=1, **kw)
     calls = model.calls
@@ -148,7 +176,9 @@ def test_few_shot_data_memo_follows_weights():
     with torch.no_grad():
         model.proj.weight.mul_(-1.0)  # changed weights must not reuse memoised features
     changed = few_shot_data(model, preprocess, n_shots=1, seed=1, **kw)
-    assert model.calls > calls and not torch.allclose(first["train_features"], changed["train_features"])
+    assert model.calls > calls and not torch.allclose(
+        first["train_features"], changed["train_features"]
+    )
 
 
 def test_few_shot_data_rejects_pocket_options_elsewhere():

@@ -1,9 +1,15 @@
 """GRIP-style pseudo-labelling: class-balanced selection and the schedule of k, against hand-worked cases."""
+
 import numpy as np
 import pytest
 import torch
 
-from zslkit.pseudo_labels import IterativePseudoLabeler, fit_linear_probe, k_schedule, select_top_k_per_class
+from zslkit.adapt.pseudo_labels import (
+    IterativePseudoLabeler,
+    fit_linear_probe,
+    k_schedule,
+    select_top_k_per_class,
+)
 
 torch.set_num_threads(1)
 
@@ -11,24 +17,29 @@ torch.set_num_threads(1)
 # argmax: img0->0 (0.7), img1->0 (0.9), img2->1 (0.6), img3->0 (0.5), img4->2 (0.8), img5->1 (0.95), img6->2 (0.4)
 # class 0 members by confidence: img1 (0.9), img0 (0.7), img3 (0.5)
 # class 1: img5 (0.95), img2 (0.6); class 2: img4 (0.8), img6 (0.4)
-PROBS = np.array([
-    [0.70, 0.20, 0.10],
-    [0.90, 0.05, 0.05],
-    [0.30, 0.60, 0.10],
-    [0.50, 0.30, 0.20],
-    [0.10, 0.10, 0.80],
-    [0.02, 0.95, 0.03],
-    [0.35, 0.25, 0.40],
-])
+PROBS = np.array(
+    [
+        [0.70, 0.20, 0.10],
+        [0.90, 0.05, 0.05],
+        [0.30, 0.60, 0.10],
+        [0.50, 0.30, 0.20],
+        [0.10, 0.10, 0.80],
+        [0.02, 0.95, 0.03],
+        [0.35, 0.25, 0.40],
+    ]
+)
 
 
-@pytest.mark.parametrize("k, indices, labels", [
-    (0, [], []),
-    (1, [1, 4, 5], [0, 2, 1]),
-    (2, [0, 1, 2, 4, 5, 6], [0, 0, 1, 2, 1, 2]),
-    (3, [0, 1, 2, 3, 4, 5, 6], [0, 0, 1, 0, 2, 1, 2]),
-    (10, [0, 1, 2, 3, 4, 5, 6], [0, 0, 1, 0, 2, 1, 2]),
-])
+@pytest.mark.parametrize(
+    "k, indices, labels",
+    [
+        (0, [], []),
+        (1, [1, 4, 5], [0, 2, 1]),
+        (2, [0, 1, 2, 4, 5, 6], [0, 0, 1, 2, 1, 2]),
+        (3, [0, 1, 2, 3, 4, 5, 6], [0, 0, 1, 0, 2, 1, 2]),
+        (10, [0, 1, 2, 3, 4, 5, 6], [0, 0, 1, 0, 2, 1, 2]),
+    ],
+)
 def test_class_balanced_selection_hand_worked(k, indices, labels):
     got_indices, got_labels = select_top_k_per_class(PROBS, k)
     assert got_indices.tolist() == indices
@@ -50,11 +61,14 @@ def test_selection_never_exceeds_k_per_class_and_labels_once():
             assert kept.min() >= dropped.max()
 
 
-@pytest.mark.parametrize("n, C, T, expected", [
-    (2048, 64, 4, [8, 16, 24, 32]),       # 2048 / (64 * 4) = 8
-    (100, 10, 3, [4, 8, 12]),             # ceil(100 / 30) = 4
-    (10, 10, 1, [1]),
-])
+@pytest.mark.parametrize(
+    "n, C, T, expected",
+    [
+        (2048, 64, 4, [8, 16, 24, 32]),  # 2048 / (64 * 4) = 8
+        (100, 10, 3, [4, 8, 12]),  # ceil(100 / 30) = 4
+        (10, 10, 1, [1]),
+    ],
+)
 def test_k_schedule(n, C, T, expected):
     assert k_schedule(n, C, T) == expected
     assert k_schedule(n, C, T)[-1] * C >= n  # the last round may label every image
@@ -74,10 +88,16 @@ def test_pseudo_labelling_learns_a_shifted_domain_without_labels():
     gen = torch.Generator().manual_seed(0)
     centres = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     labels = torch.arange(2).repeat_interleave(50)
-    features = torch.nn.functional.normalize(centres[labels] + 0.3 * torch.randn(100, 3, generator=gen), dim=1)
-    text = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0, 0.0], [1.0, 0.3, 0.0]]).T, dim=0)  # (d, C)
+    features = torch.nn.functional.normalize(
+        centres[labels] + 0.3 * torch.randn(100, 3, generator=gen), dim=1
+    )
+    text = torch.nn.functional.normalize(
+        torch.tensor([[1.0, 0.0, 0.0], [1.0, 0.3, 0.0]]).T, dim=0
+    )  # (d, C)
     zero_shot = float(((features @ text).argmax(1) == labels).float().mean())
-    est = IterativePseudoLabeler(text, n_iterations=3, epochs=100, lr=0.05, logit_scale=10.0).fit(features)
+    est = IterativePseudoLabeler(text, n_iterations=3, epochs=100, lr=0.05, logit_scale=10.0).fit(
+        features
+    )
     assert [h["k"] for h in est.history_] == [17, 34, 51]
     assert zero_shot < 0.95 and est.score(features, labels) > zero_shot
     assert est.predict_proba(features).shape == (100, 2)
@@ -85,4 +105,7 @@ def test_pseudo_labelling_learns_a_shifted_domain_without_labels():
 
 def test_linear_probe_without_steps_is_the_normalised_start():
     init = torch.tensor([[3.0, 0.0], [4.0, 2.0]])
-    assert torch.allclose(fit_linear_probe(torch.eye(2), [0, 1], init, epochs=0), torch.tensor([[0.6, 0.0], [0.8, 1.0]]))
+    assert torch.allclose(
+        fit_linear_probe(torch.eye(2), [0, 1], init, epochs=0),
+        torch.tensor([[0.6, 0.0], [0.8, 1.0]]),
+    )

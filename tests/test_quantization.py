@@ -1,10 +1,11 @@
-"""Tests of zslkit.quantization against numpy, hand-worked cases and direct formulas."""
+"""Tests of zslkit.domains.quantization against numpy, hand-worked cases and direct formulas."""
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from zslkit import quantization as Q
+from zslkit.domains import quantization as Q
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -36,7 +37,9 @@ def test_scale_and_zero_point_by_hand():
     assert float(scale) == pytest.approx(2 / 7) and float(zero_point) == 0
     scale, zero_point = Q.quant_params(-1.0, 2.0, 4, "asymmetric")
     assert float(scale) == pytest.approx(0.2) and float(zero_point) == 5
-    scale, zero_point = Q.quant_params(0.5, 2.0, 4, "asymmetric")  # widened to [0, 2]: 0 stays exact
+    scale, zero_point = Q.quant_params(
+        0.5, 2.0, 4, "asymmetric"
+    )  # widened to [0, 2]: 0 stays exact
     assert float(scale) == pytest.approx(2 / 15) and float(zero_point) == 0
     scale, _ = Q.quant_params(0.0, 0.0, 8, "symmetric")
     assert float(scale) == pytest.approx(1e-8)
@@ -47,8 +50,9 @@ def test_hand_values_and_clipping():
     scale, zero_point = Q.quant_params(-1.0, 2.0, 4, "asymmetric")
     q = Q.quantize(x, scale, zero_point, 4, "asymmetric")
     assert q.tolist() == [0, 4, 5, 7, 7, 15, 0]  # 2.5 and -3.0 are clipped
-    np.testing.assert_allclose(Q.dequantize(q, scale, zero_point).numpy(), [-1.0, -0.2, 0, 0.4, 0.4, 2.0, -1.0],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        Q.dequantize(q, scale, zero_point).numpy(), [-1.0, -0.2, 0, 0.4, 0.4, 2.0, -1.0], atol=1e-6
+    )
     scale, zero_point = Q.quant_params(-1.0, 2.0, 4, "symmetric")
     q = Q.quantize(x, scale, zero_point, 4, "symmetric")
     assert q.tolist() == [-3, -1, 0, 1, 2, 7, -7]
@@ -60,7 +64,11 @@ def test_round_trip_matches_numpy(scheme, n_bits):
     rng = np.random.default_rng(n_bits)
     x = rng.normal(0, 2, size=(5, 40)).astype(np.float32)
     x_min, x_max = np.float32(-1.5), np.float32(3.0)
-    q_min, q_max = (-(2 ** (n_bits - 1) - 1), 2 ** (n_bits - 1) - 1) if scheme == "symmetric" else (0, 2**n_bits - 1)
+    q_min, q_max = (
+        (-(2 ** (n_bits - 1) - 1), 2 ** (n_bits - 1) - 1)
+        if scheme == "symmetric"
+        else (0, 2**n_bits - 1)
+    )
     if scheme == "symmetric":
         scale, zero_point = max(abs(x_min), abs(x_max)) / q_max, 0.0
     else:
@@ -74,11 +82,20 @@ def test_round_trip_matches_numpy(scheme, n_bits):
     np.testing.assert_allclose(x_hat, scale * (q - zero_point), rtol=1e-5, atol=1e-6)
     lo, hi = scale * (q_min - zero_point), scale * (q_max - zero_point)
     inside = (x >= lo) & (x <= hi)
-    assert np.all(np.abs(x_hat - x)[inside] <= scale / 2 + 1e-6)  # rounding moves a value by at most s/2
+    assert np.all(
+        np.abs(x_hat - x)[inside] <= scale / 2 + 1e-6
+    )  # rounding moves a value by at most s/2
     np.testing.assert_allclose(x_hat[x > hi], hi, rtol=1e-6)  # clipped to the top level
-    grid = scale * (np.arange(q_min, q_max + 1) - zero_point)  # values on the grid come back exactly
-    np.testing.assert_allclose(Q.fake_quantize(torch.tensor(grid, dtype=torch.float32), x_min, x_max, n_bits,
-                                               scheme).numpy(), grid, atol=1e-6)
+    grid = scale * (
+        np.arange(q_min, q_max + 1) - zero_point
+    )  # values on the grid come back exactly
+    np.testing.assert_allclose(
+        Q.fake_quantize(
+            torch.tensor(grid, dtype=torch.float32), x_min, x_max, n_bits, scheme
+        ).numpy(),
+        grid,
+        atol=1e-6,
+    )
 
 
 def test_per_channel_weights_match_numpy_rows_and_commute_with_channel_scaling():
@@ -87,14 +104,18 @@ def test_per_channel_weights_match_numpy_rows_and_commute_with_channel_scaling()
     ours = Q.quantize_weight(torch.from_numpy(w), 4, "symmetric").numpy()
     for c in range(6):
         scale = np.abs(w[c]).max() / 7
-        np.testing.assert_allclose(ours[c], scale * np_quantize(w[c], scale, 0, -7, 7), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            ours[c], scale * np_quantize(w[c], scale, 0, -7, 7), rtol=1e-5, atol=1e-6
+        )
     # folding a batch norm multiplies each output channel by a positive factor: the codes stay the same
     factor = rng.uniform(0.2, 5, size=(6, 1, 1, 1)).astype(np.float32)
     folded = Q.quantize_weight(torch.from_numpy(w * factor), 4, "symmetric").numpy()
     np.testing.assert_allclose(folded, ours * factor, rtol=1e-4, atol=1e-6)
     per_tensor = Q.quantize_weight(torch.from_numpy(w), 4, "symmetric", per_channel=False).numpy()
     scale = np.abs(w).max() / 7
-    np.testing.assert_allclose(per_tensor, scale * np_quantize(w, scale, 0, -7, 7), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        per_tensor, scale * np_quantize(w, scale, 0, -7, 7), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_quantized_two_layer_net_equals_hand_computation():
@@ -110,7 +131,9 @@ def test_quantized_two_layer_net_equals_hand_computation():
         scale = np.abs(w).max(axis=1, keepdims=True) / 7
         return scale * np_quantize(w, scale, 0, -7, 7)
 
-    h_calibration = np.maximum(calibration.numpy() @ sym_rows(w1).T + b1, 0)  # calibration runs in float ...
+    h_calibration = np.maximum(
+        calibration.numpy() @ sym_rows(w1).T + b1, 0
+    )  # calibration runs in float ...
     hi = h_calibration.max()  # ... except for the quantized weights; ReLU: the range starts at 0
     scale = hi / 15
     h = np.maximum(x.numpy() @ sym_rows(w1).T + b1, 0)  # the network input is not quantized
@@ -118,7 +141,9 @@ def test_quantized_two_layer_net_equals_hand_computation():
     expected = h_hat @ sym_rows(w2).T + b2
     np.testing.assert_allclose(quantized(x).detach().numpy(), expected, rtol=1e-4, atol=1e-5)
     assert Q.activation_ranges(quantized) == [pytest.approx((0.0, hi), rel=1e-5)]
-    assert all(torch.equal(a, b) for a, b in zip(original, net.parameters()))  # the original is untouched
+    assert all(
+        torch.equal(a, b) for a, b in zip(original, net.parameters())
+    )  # the original is untouched
     assert not isinstance(net[0], Q.QuantizedLayer)
     unquantized = Q.quantize_model(net, weight_bits=None, act_bits=None)
     torch.testing.assert_close(unquantized(x), net(x))
@@ -128,9 +153,17 @@ def test_quantized_two_layer_net_equals_hand_computation():
 
 def _conv_bn_net():
     torch.manual_seed(3)
-    net = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(),
-                        nn.Conv2d(3, 4, 3, stride=2), nn.BatchNorm2d(4), nn.ReLU(),
-                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    net = nn.Sequential(
+        nn.Conv2d(2, 3, 3, padding=1),
+        nn.BatchNorm2d(3),
+        nn.ReLU(),
+        nn.Conv2d(3, 4, 3, stride=2),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(4, 2),
+    )
     for bn in (net[1], net[4]):
         bn.running_mean.uniform_(-1, 1)
         bn.running_var.uniform_(0.5, 2)
@@ -150,8 +183,10 @@ def test_bn_statistics_loss_equals_direct_formula():
         return squared.sum(axis=-1).mean() if squared.ndim > 1 else squared.sum()
 
     for per_sample, axes in ((False, (0, 2, 3)), (True, (2, 3))):
-        expected = sum(terms(a, bn.running_mean.numpy(), bn.running_var.numpy(), bn.eps, axes)
-                       for a, bn in ((a1, net[1]), (a2, net[4])))
+        expected = sum(
+            terms(a, bn.running_mean.numpy(), bn.running_var.numpy(), bn.eps, axes)
+            for a, bn in ((a1, net[1]), (a2, net[4]))
+        )
         xi = x.numpy()
         m, v = xi.mean(axis=axes), xi.var(axis=axes)
         squared = m**2 + (np.sqrt(v + 1e-5) - 1.0) ** 2
@@ -168,7 +203,9 @@ def test_distillation_reduces_the_loss_and_starts_from_the_gaussian_draw():
     net = _conv_bn_net()
     inputs, history = Q.distill_inputs(net, 16, (2, 9, 9), n_steps=60, lr=0.1, seed=4)
     assert len(history) == 61
-    assert history[-1] < 0.5 * history[0]  # random running statistics: not all of them can be reached
+    assert (
+        history[-1] < 0.5 * history[0]
+    )  # random running statistics: not all of them can be reached
     assert Q.bn_statistics_loss(net, inputs).item() == pytest.approx(history[-1], rel=1e-5)
     assert all(p.requires_grad for p in net.parameters())  # weights are left trainable as they were
     start, _ = Q.distill_inputs(net, 16, (2, 9, 9), n_steps=0, seed=4)
@@ -184,7 +221,7 @@ def test_shipped_pocket_cnn_and_fashion_tensors():
     assert sum(p.numel() for p in model.parameters()) == 4370
     _, history = Q.distill_inputs(model, 8, (1, 28, 28), n_steps=40, lr=0.1)
     assert history[-1] < 0.1 * history[0]  # statistics of a trained network can be matched
-    with pytest.raises(FileNotFoundError, match="python -m zslkit.quantization"):
+    with pytest.raises(FileNotFoundError, match="python -m zslkit.domains.quantization"):
         Q.load_pocket_cnn("/nonexistent/pocket_cnn.pt")
 
 

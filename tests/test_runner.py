@@ -1,4 +1,5 @@
 """The zslkit runner: parameter validation, results recording, exit codes."""
+
 import json
 import math
 import subprocess
@@ -10,8 +11,8 @@ import numpy as np
 import pytest
 
 import zslkit
-from zslkit import cli, results
-from zslkit.notebook_params import inspect_parameters, validate_parameters
+from zslkit.nbtools import cli, results
+from zslkit.nbtools.notebook_params import inspect_parameters, validate_parameters
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = FIXTURES / "tiny.ipynb"
@@ -28,8 +29,13 @@ def run_cli(*args, env_notebooks=True):
     env = dict(os.environ)
     if env_notebooks:
         env["ZSLKIT_NOTEBOOKS"] = str(FIXTURES)
-    return subprocess.run([sys.executable, "-m", "zslkit.cli", *args],
-                          capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "zslkit.nbtools.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_inspect_reads_types_defaults_and_help():
@@ -47,8 +53,9 @@ def test_unknown_parameter_names_the_valid_ones():
     assert "seed: int" in str(err.value) and "fail: bool" in str(err.value)
 
 
-@pytest.mark.parametrize("name,value", [("seed", "one"), ("seed", 1.5), ("seed", True),
-                                        ("fail", 3), ("scale", "big")])
+@pytest.mark.parametrize(
+    "name,value", [("seed", "one"), ("seed", 1.5), ("seed", True), ("fail", 3), ("scale", "big")]
+)
 def test_wrong_type_is_refused(name, value):
     with pytest.raises(ValueError, match=name):
         validate_parameters(TINY, {name: value})
@@ -137,7 +144,13 @@ def test_relative_out_dir_is_taken_from_the_callers_folder(tmp_path):
     import os
 
     env = dict(os.environ, ZSLKIT_NOTEBOOKS=str(FIXTURES))
-    proc = subprocess.run([sys.executable, "-m", "zslkit.cli", "run", "tiny", "--out", "rel/out"],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "zslkit.nbtools.cli", "run", "tiny", "--out", "rel/out"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads((tmp_path / "rel" / "out" / "results.json").read_text())["finished"] is True

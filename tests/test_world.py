@@ -1,20 +1,27 @@
 """Tests of the pocket world against hand-worked cases, scipy and scikit-learn."""
+
 import numpy as np
 import pytest
 from scipy import stats
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 
-from zslkit import world
+from zslkit.data import world
 
 
 def test_class_names_and_parsing():
     names = world.class_names()
-    assert len(names) == 64 and names[:2] == ["red circle", "red square"] and names[-1] == "white ring"
+    assert (
+        len(names) == 64 and names[:2] == ["red circle", "red square"] and names[-1] == "white ring"
+    )
     assert len(world.class_names("colour_shape_pattern")) == 256
     assert world.class_names("shape_pattern")[1] == "striped circle"
     assert world.class_attributes("large orange dotted star", "colour_shape_pattern_size") == {
-        "colour": "orange", "shape": "star", "pattern": "dotted", "size": "large"}
+        "colour": "orange",
+        "shape": "star",
+        "pattern": "dotted",
+        "size": "large",
+    }
     for bad in ["circle red", "red", "pink circle", "red striped circle"]:
         with pytest.raises(ValueError):
             world.class_attributes(bad)
@@ -37,8 +44,12 @@ def test_make_images_shapes_and_determinism(variant):
 
 
 def test_colour_is_rendered():
-    images, labels = world.make_images(["red square", "blue square"], 20, seed=0, task="colour_shape")
-    centre = images[:, 12:20, 12:20].reshape(40, -1, 3).astype(float).mean(1)  # large or small, the centre region
+    images, labels = world.make_images(
+        ["red square", "blue square"], 20, seed=0, task="colour_shape"
+    )
+    centre = (
+        images[:, 12:20, 12:20].reshape(40, -1, 3).astype(float).mean(1)
+    )  # large or small, the centre region
     red, blue = centre[labels == 0], centre[labels == 1]
     assert (red[:, 0] - red[:, 2]).mean() > 40 and (blue[:, 2] - blue[:, 0]).mean() > 40
 
@@ -52,12 +63,16 @@ def test_bad_arguments_raise():
 
 def test_attribute_matrix_hand_built():
     cols = world.attribute_names()
-    assert cols[:8] == list(world.ATTRIBUTES["colour"]) and cols[8:] == list(world.ATTRIBUTES["shape"])
+    assert cols[:8] == list(world.ATTRIBUTES["colour"]) and cols[8:] == list(
+        world.ATTRIBUTES["shape"]
+    )
     expected = np.zeros((3, 16))
     expected[0, [0, 8]] = 1  # red circle
     expected[1, [5, 9]] = 1  # blue square
     expected[2, [0, 15]] = 1  # red ring
-    np.testing.assert_array_equal(world.attribute_matrix(["red circle", "blue square", "red ring"]), expected)
+    np.testing.assert_array_equal(
+        world.attribute_matrix(["red circle", "blue square", "red ring"]), expected
+    )
     m = world.attribute_matrix(["green striped heart"], task="colour_shape_pattern")
     assert m.shape == (1, 20) and np.flatnonzero(m[0]).tolist() == [3, 8 + 6, 16 + 1]
 
@@ -69,7 +84,9 @@ def test_class_distance_is_a_metric(colour_metric):
     d = world.class_distance_matrix(names, "colour_shape_pattern_size", colour_metric=colour_metric)
     off = ~np.eye(len(names), dtype=bool)
     assert np.allclose(d, d.T) and np.all(np.diag(d) == 0) and np.all(d[off] > 0)
-    assert np.all(d[:, None, :] <= d[:, :, None] + d[None, :, :] + 1e-12)  # d(i,k) <= d(i,j) + d(j,k)
+    assert np.all(
+        d[:, None, :] <= d[:, :, None] + d[None, :, :] + 1e-12
+    )  # d(i,k) <= d(i,j) + d(j,k)
 
 
 def test_class_distance_hand_worked():
@@ -77,9 +94,13 @@ def test_class_distance_hand_worked():
     np.testing.assert_array_equal(d, [[0, 1, 2], [1, 0, 1], [2, 1, 0]])
     d = world.class_distance_matrix(["red circle", "red square"], weights={"shape": 2.5})
     assert d[0, 1] == 2.5
-    d = world.class_distance_matrix(["red circle", "white circle", "cyan circle"], colour_metric="rgb")
+    d = world.class_distance_matrix(
+        ["red circle", "white circle", "cyan circle"], colour_metric="rgb"
+    )
     red, white, cyan = (np.array(world.COLOUR_RGB[c], float) for c in ("red", "white", "cyan"))
-    assert d[0, 1] / d[0, 2] == pytest.approx(np.linalg.norm(red - white) / np.linalg.norm(red - cyan))
+    assert d[0, 1] / d[0, 2] == pytest.approx(
+        np.linalg.norm(red - white) / np.linalg.norm(red - cyan)
+    )
 
 
 def test_default_split_file_and_property():
@@ -101,15 +122,25 @@ def test_default_split_file_and_property():
 
 def test_captions():
     every = {a: 1.0 for a in world.ATTRIBUTES}
-    texts = world.captions(["orange circle"] * 3, seed=0, mention_prob=every,
-                           caption_templates=["a {}.", "a photo of a {}."])
+    texts = world.captions(
+        ["orange circle"] * 3,
+        seed=0,
+        mention_prob=every,
+        caption_templates=["a {}.", "a photo of a {}."],
+    )
     assert all(t in ("an orange circle.", "a photo of an orange circle.") for t in texts)
     full = {"colour": "red", "shape": "star", "pattern": "striped", "size": "large"}
-    assert world.captions([full], mention_prob=every, caption_templates=["a {}."]) == ["a large red striped star."]
+    assert world.captions([full], mention_prob=every, caption_templates=["a {}."]) == [
+        "a large red striped star."
+    ]
     only_shape = {"colour": 0.0, "shape": 1.0, "pattern": 0.0, "size": 0.0}
-    assert world.captions([full], mention_prob=only_shape, caption_templates=["a {}."]) == ["a star."]
+    assert world.captions([full], mention_prob=only_shape, caption_templates=["a {}."]) == [
+        "a star."
+    ]
     only_colour = {**only_shape, "colour": 1.0, "shape": 0.0}
-    assert world.captions([full], mention_prob=only_colour, caption_templates=["a {}."]) == ["a red shape."]
+    assert world.captions([full], mention_prob=only_colour, caption_templates=["a {}."]) == [
+        "a red shape."
+    ]
     nothing = {a: 0.0 for a in world.ATTRIBUTES}
     assert world.captions([full], mention_prob=nothing, caption_templates=["a {}."]) == ["a star."]
     assert world.captions([full], seed=5) == world.captions([full], seed=5)
@@ -127,21 +158,26 @@ def test_captions():
 
 def test_pretraining_set_concept_frequency():
     weights = {"red": 6.0, "blue": 0.0}
-    images, texts, labels, attrs = world.pretraining_set(3000, seed=0, concept_frequency=weights,
-                                                         return_attributes=True)
+    images, texts, labels, attrs = world.pretraining_set(
+        3000, seed=0, concept_frequency=weights, return_attributes=True
+    )
     seen = world.load_split()["seen"]
     assert images.shape == (3000, 32, 32, 3) and len(texts) == 3000 and labels.max() < len(seen)
     colours = np.array([world.class_attributes(seen[i])["colour"] for i in labels])
     assert np.array_equal(colours, np.array(world.ATTRIBUTES["colour"])[attrs["colour"]])
     mentioned = [[v for v in world.ATTRIBUTES["colour"] if v in t.split()] for t in texts]
-    assert all(m in ([], [c]) for m, c in zip(mentioned, colours))  # a caption names the true colour or none
+    assert all(
+        m in ([], [c]) for m, c in zip(mentioned, colours)
+    )  # a caption names the true colour or none
     w = np.array([weights.get(c, 1.0) for c in world.ATTRIBUTES["colour"]])
     counts = np.array([(colours == c).sum() for c in world.ATTRIBUTES["colour"]])
     assert counts[w == 0].sum() == 0
     observed, expected = counts[w > 0], 3000 * w[w > 0] / w.sum()
     assert stats.chisquare(observed, expected).pvalue > 1e-3
     # a nuisance attribute: pattern weights set the pattern frequencies
-    *_, attrs = world.pretraining_set(2000, seed=1, concept_frequency={"striped": 3}, return_attributes=True)
+    *_, attrs = world.pretraining_set(
+        2000, seed=1, concept_frequency={"striped": 3}, return_attributes=True
+    )
     counts = np.bincount(attrs["pattern"], minlength=4)
     assert stats.chisquare(counts, 2000 * np.array([1, 3, 1, 1]) / 6).pvalue > 1e-3
     with pytest.raises(ValueError, match="one attribute"):
@@ -154,8 +190,12 @@ def test_clips_shapes_and_direction():
     assert names == list(world.ACTIONS) and labels.tolist() == np.repeat(np.arange(8), 3).tolist()
     assert np.array_equal(clips, world.make_clips(3, seed=0, frames=6)[0])
     # Sketches: ink is dark on white paper, so the ink centroid tracks the object.
-    clips, labels, names = world.make_clips(5, seed=1, variant="sketch",
-                                            actions=["moving left", "moving right", "moving up", "moving down"])
+    clips, labels, names = world.make_clips(
+        5,
+        seed=1,
+        variant="sketch",
+        actions=["moving left", "moving right", "moving up", "moving down"],
+    )
     ink = 255.0 - clips.astype(float).mean(-1)  # (n, T, H, W)
     ink = ink * (ink > 100)
     grid = np.arange(32)
@@ -167,7 +207,9 @@ def test_clips_shapes_and_direction():
 
 
 def test_frame_average_cannot_tell_left_from_right():
-    clips, labels, _ = world.make_clips(60, seed=2, frames=8, actions=["moving left", "moving right"])
+    clips, labels, _ = world.make_clips(
+        60, seed=2, frames=8, actions=["moving left", "moving right"]
+    )
     x = clips.astype(np.float32)
     left, right = x[labels == 0], x[labels == 1]
     # the i-th left clip is the i-th right clip played backwards, up to pixel noise ...
@@ -182,20 +224,25 @@ def test_frame_average_cannot_tell_left_from_right():
 
 def test_rotation_direction():
     """Each frame is the previous one turned clockwise (on screen) for "rotating clockwise"."""
-    clips, labels, _ = world.make_clips(8, seed=3, variant="sketch",
-                                        actions=["rotating clockwise", "rotating anticlockwise"])
+    clips, labels, _ = world.make_clips(
+        8, seed=3, variant="sketch", actions=["rotating clockwise", "rotating anticlockwise"]
+    )
     ink = (255.0 - clips.astype(float).mean(-1)) > 100  # (n, T, H, W): pen strokes
     turns = np.deg2rad(np.arange(-24, 25, 4))
     best = []
     for clip in ink:
-        cy, cx = (np.array(np.nonzero(clip.any(0))).mean(1))
+        cy, cx = np.array(np.nonzero(clip.any(0))).mean(1)
         score = np.zeros(len(turns))
         for a, b in zip(clip[:-1], clip[1:]):
             ys, xs = np.nonzero(a)
-            for k, phi in enumerate(turns):  # turn the ink of frame t by phi; (x right, y down): phi > 0 is clockwise
+            for k, phi in enumerate(
+                turns
+            ):  # turn the ink of frame t by phi; (x right, y down): phi > 0 is clockwise
                 xr = cx + np.cos(phi) * (xs - cx) - np.sin(phi) * (ys - cy)
                 yr = cy + np.sin(phi) * (xs - cx) + np.cos(phi) * (ys - cy)
-                score[k] += b[np.clip(np.rint(yr), 0, 31).astype(int), np.clip(np.rint(xr), 0, 31).astype(int)].mean()
+                score[k] += b[
+                    np.clip(np.rint(yr), 0, 31).astype(int), np.clip(np.rint(xr), 0, 31).astype(int)
+                ].mean()
         best.append(turns[score.argmax()])
     best = np.array(best)
     step = np.rad2deg(np.pi / 3 / 7)  # 60 degrees over 8 frames

@@ -1,4 +1,5 @@
-"""zslkit.zpe against a hand-worked logit matrix, closed forms, numpy, scipy and scikit-learn."""
+"""zslkit.vlm.zpe against a hand-worked logit matrix, closed forms, numpy, scipy and scikit-learn."""
+
 import math
 
 import numpy as np
@@ -8,15 +9,13 @@ from PIL import Image
 from scipy.special import softmax
 from sklearn.metrics import accuracy_score
 
-from zslkit import world
-from zslkit.datasets import load_dataset
-from zslkit.zpe import ZPE, list_reference_datasets, reference_dataset, zpe_scores, zpe_weights
+from zslkit.data import world
+from zslkit.data.datasets import load_dataset
+from zslkit.vlm.zpe import ZPE, list_reference_datasets, reference_dataset, zpe_scores, zpe_weights
 
 # Two prompts, two test images, two reference images, two classes: logits[p, i, c].
-TEST = np.array([[[3.0, 1.0], [0.0, 2.0]],
-                 [[2.0, 2.0], [4.0, 0.0]]])
-REFERENCE = np.array([[[1.0, 1.0], [3.0, 1.0]],
-                      [[0.0, 0.0], [2.0, 2.0]]])
+TEST = np.array([[[3.0, 1.0], [0.0, 2.0]], [[2.0, 2.0], [4.0, 0.0]]])
+REFERENCE = np.array([[[1.0, 1.0], [3.0, 1.0]], [[0.0, 0.0], [2.0, 2.0]]])
 
 
 def test_scores_and_weights_on_a_hand_worked_case():
@@ -73,21 +72,33 @@ def test_estimator_matches_a_direct_numpy_computation():
     labels = rng.integers(0, 3, 30)
     scores, a, weights = _direct_zpe(image_features, reference_features, classifiers, 10.0)
 
-    zpe = ZPE(torch.as_tensor(classifiers), logit_scale=10.0).fit(torch.as_tensor(image_features), reference_features)
+    zpe = ZPE(torch.as_tensor(classifiers), logit_scale=10.0).fit(
+        torch.as_tensor(image_features), reference_features
+    )
     np.testing.assert_allclose(zpe.scores_, scores, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(zpe.prompt_weights_, a, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(zpe.weights_.numpy(), weights, rtol=1e-4, atol=1e-5)
     logits = 10.0 * image_features @ weights
-    np.testing.assert_allclose(zpe.predict_proba(image_features), softmax(logits, axis=1), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        zpe.predict_proba(image_features), softmax(logits, axis=1), rtol=1e-4, atol=1e-5
+    )
     np.testing.assert_array_equal(zpe.predict(image_features), logits.argmax(1))
-    assert zpe.score(image_features, torch.as_tensor(labels)) == pytest.approx(accuracy_score(labels, logits.argmax(1)))
+    assert zpe.score(image_features, torch.as_tensor(labels)) == pytest.approx(
+        accuracy_score(labels, logits.argmax(1))
+    )
     assert zpe.logit_scale == 10.0 and zpe.correction == "both"  # hyperparameters stored as given
 
     # renormalize=False: the weighted average of the per-prompt logits (the reference code's mixing)
-    raw = ZPE(classifiers, logit_scale=10.0, renormalize=False).fit(image_features, reference_features)
+    raw = ZPE(classifiers, logit_scale=10.0, renormalize=False).fit(
+        image_features, reference_features
+    )
     per_prompt = np.stack([10.0 * image_features @ e for e in classifiers])
-    np.testing.assert_allclose(raw.decision_function(image_features), np.tensordot(a, per_prompt, axes=1),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        raw.decision_function(image_features),
+        np.tensordot(a, per_prompt, axes=1),
+        rtol=1e-4,
+        atol=1e-4,
+    )
 
 
 def test_estimator_checks():
@@ -103,7 +114,9 @@ def test_estimator_checks():
         ZPE(classifiers[0], correction="test").fit(features)
     # identical prompts get equal weights
     same = np.repeat(classifiers[:1], 3, axis=0)
-    np.testing.assert_allclose(ZPE(same, correction="none").fit(features).prompt_weights_, np.full(3, 1 / 3))
+    np.testing.assert_allclose(
+        ZPE(same, correction="none").fit(features).prompt_weights_, np.full(3, 1 / 3)
+    )
 
 
 def test_pocket_reference_sample():
@@ -117,7 +130,9 @@ def test_pocket_reference_sample():
     assert ref.labels.min() >= -1 and ref.labels.max() < len(ref.class_names)
     assert ref.cache_id["dataset"] == "pocket_pretraining" and ref.cache_id["n"] == 12
     image, _ = ref[0]
-    assert isinstance(image, Image.Image)  # no transform: PIL images, as open_clip's preprocess expects
+    assert isinstance(
+        image, Image.Image
+    )  # no transform: PIL images, as open_clip's preprocess expects
     with pytest.raises(ValueError, match="reference='laion'"):
         reference_dataset("laion")
 

@@ -3,6 +3,7 @@
 Bad input must fail before any heavy work, with a message that names the
 bad value and the valid choices.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,7 +47,9 @@ def resolve_device(device: str = "auto") -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was asked for but no CUDA device is visible; use 'auto' or 'cpu'")
+        raise ValueError(
+            "device='cuda' was asked for but no CUDA device is visible; use 'auto' or 'cpu'"
+        )
     return device
 
 

@@ -8,6 +8,7 @@ area (AUSUC, Chao et al. 2016).
 Taught in: notebooks/00_what_is_zero_shot.ipynb (per-class accuracy) and
 the GZSL chapter (H, AUSUC).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,7 +27,9 @@ def per_class_accuracy(labels, predictions, classes=None) -> float:
     labels = np.asarray(labels)
     predictions = np.asarray(predictions)
     if labels.shape != predictions.shape:
-        raise ValueError(f"labels {labels.shape} and predictions {predictions.shape} differ in shape")
+        raise ValueError(
+            f"labels {labels.shape} and predictions {predictions.shape} differ in shape"
+        )
     classes = np.unique(labels) if classes is None else np.asarray(list(classes))
     accs = []
     for c in classes:
@@ -85,7 +88,9 @@ def seen_unseen_curve(scores, labels, seen_classes, unseen_classes, n_points: in
     gammas = np.unique(np.concatenate([np.linspace(lo, hi, n_points), gap + 1e-9, gap - 1e-9]))
     ss, us = [], []
     for g in gammas:
-        r = gzsl_scores(labels, calibrated_predictions(scores, seen_mask, g), seen_classes, unseen_classes)
+        r = gzsl_scores(
+            labels, calibrated_predictions(scores, seen_mask, g), seen_classes, unseen_classes
+        )
         ss.append(r["seen"])
         us.append(r["unseen"])
     return gammas, np.array(ss), np.array(us)

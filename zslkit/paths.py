@@ -1,4 +1,5 @@
 """Where zslkit finds its notebooks, shipped data and on-disk cache."""
+
 from __future__ import annotations
 
 import os

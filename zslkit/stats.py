@@ -16,6 +16,7 @@ An :class:`Interval` that contains zero is a tie, and the text must say so.
 
 Taught in: the house rules (CONTRIBUTING.md); used across Parts II-IV.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -64,8 +65,9 @@ def _as_paired(a, b) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def paired_bootstrap(correct_a, correct_b, confidence: float = 0.95, n_resamples: int = 10_000,
-                     seed: int = 0) -> Interval:
+def paired_bootstrap(
+    correct_a, correct_b, confidence: float = 0.95, n_resamples: int = 10_000, seed: int = 0
+) -> Interval:
     """Difference of mean scores (``mean(a) - mean(b)``) with a paired percentile bootstrap.
 
     Parameters
@@ -84,12 +86,24 @@ def paired_bootstrap(correct_a, correct_b, confidence: float = 0.95, n_resamples
     check_range("confidence", confidence, 0.5, 0.999)
     check_range("n_resamples", n_resamples, 100, 10**7, integer=True)
     a, b = _as_paired(correct_a, correct_b)
-    res = stats.bootstrap((a, b), lambda x, y, axis=-1: x.mean(axis) - y.mean(axis), paired=True,
-                          vectorized=True, confidence_level=confidence, n_resamples=n_resamples,
-                          method="percentile", rng=np.random.default_rng(seed))
+    res = stats.bootstrap(
+        (a, b),
+        lambda x, y, axis=-1: x.mean(axis) - y.mean(axis),
+        paired=True,
+        vectorized=True,
+        confidence_level=confidence,
+        n_resamples=n_resamples,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
     ci = res.confidence_interval
-    return Interval(float(a.mean() - b.mean()), float(ci.low), float(ci.high), confidence,
-                    "paired bootstrap over items")
+    return Interval(
+        float(a.mean() - b.mean()),
+        float(ci.low),
+        float(ci.high),
+        confidence,
+        "paired bootstrap over items",
+    )
 
 
 @dataclass(frozen=True)
@@ -101,8 +115,10 @@ class McNemar:
     pvalue: float
 
     def __str__(self) -> str:
-        return (f"A alone right on {self.only_a}, B alone on {self.only_b}: "
-                f"exact McNemar p = {self.pvalue:.3g}")
+        return (
+            f"A alone right on {self.only_a}, B alone on {self.only_b}: "
+            f"exact McNemar p = {self.pvalue:.3g}"
+        )
 
 
 def mcnemar(correct_a, correct_b) -> McNemar:

@@ -5,20 +5,45 @@ the semantic vectors of all classes (see :mod:`zslkit.classic.base`).
 
 Taught in: notebooks/10_attributes_eszsl.ipynb to notebooks/15_generative_zsl.ipynb.
 """
+
 from zslkit.classic.base import ZeroShotClassifier, l2_normalize, softmax
 from zslkit.classic.calibration import best_gamma, select_gamma
 from zslkit.classic.dap import DAP
 from zslkit.classic.embedding import RidgeMap, ridge_fit, similarity
 from zslkit.classic.eszsl import ESZSL
 from zslkit.classic.generative import CVAEFeatureGenerator, GenerativeZSL
-from zslkit.classic.hubness import csls_scores, inverted_softmax_scores, k_occurrence, k_occurrence_skewness
-from zslkit.classic.transductive import TransductiveLabelPropagation, knn_affinity, normalized_graph, propagate
+from zslkit.classic.hubness import (
+    csls_scores,
+    inverted_softmax_scores,
+    k_occurrence,
+    k_occurrence_skewness,
+)
+from zslkit.classic.transductive import (
+    TransductiveLabelPropagation,
+    knn_affinity,
+    normalized_graph,
+    propagate,
+)
 
 __all__ = [
-    "ZeroShotClassifier", "softmax", "l2_normalize",
-    "best_gamma", "select_gamma",
-    "DAP", "ESZSL", "RidgeMap", "ridge_fit", "similarity",
-    "k_occurrence", "k_occurrence_skewness", "csls_scores", "inverted_softmax_scores",
-    "TransductiveLabelPropagation", "knn_affinity", "normalized_graph", "propagate",
-    "CVAEFeatureGenerator", "GenerativeZSL",
+    "ZeroShotClassifier",
+    "softmax",
+    "l2_normalize",
+    "best_gamma",
+    "select_gamma",
+    "DAP",
+    "ESZSL",
+    "RidgeMap",
+    "ridge_fit",
+    "similarity",
+    "k_occurrence",
+    "k_occurrence_skewness",
+    "csls_scores",
+    "inverted_softmax_scores",
+    "TransductiveLabelPropagation",
+    "knn_affinity",
+    "normalized_graph",
+    "propagate",
+    "CVAEFeatureGenerator",
+    "GenerativeZSL",
 ]

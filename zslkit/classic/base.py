@@ -14,6 +14,7 @@ prediction to a subset (its order sets the columns of
 
 Taught in: notebooks/10_attributes_eszsl.ipynb.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -56,8 +57,10 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         if S.ndim != 2:
             raise ValueError(f"class_semantics must be (n_classes, k); got shape {S.shape}")
         if y.min() < 0 or y.max() >= S.shape[0]:
-            raise ValueError(f"labels must lie in [0, {S.shape[0] - 1}] (rows of class_semantics); "
-                             f"got range [{y.min()}, {y.max()}]")
+            raise ValueError(
+                f"labels must lie in [0, {S.shape[0] - 1}] (rows of class_semantics); "
+                f"got range [{y.min()}, {y.max()}]"
+            )
         self.class_semantics_ = S
         self.classes_ = np.arange(S.shape[0])
         self.seen_classes_ = np.unique(y)
@@ -72,7 +75,9 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         classes = np.asarray(list(classes))
         bad = classes[(classes < 0) | (classes >= len(self.classes_))]
         if bad.size:
-            raise ValueError(f"classes {bad.tolist()} are not valid; choose among 0..{len(self.classes_) - 1}")
+            raise ValueError(
+                f"classes {bad.tolist()} are not valid; choose among 0..{len(self.classes_) - 1}"
+            )
         return classes
 
     def decision_function(self, X, classes=None) -> np.ndarray:

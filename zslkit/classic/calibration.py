@@ -14,6 +14,7 @@ the best H there.
 
 Taught in: notebooks/12_gzsl_calibration.ipynb.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,16 @@ def best_gamma(scores, labels, seen_classes, unseen_classes) -> tuple[float, flo
     return float(gammas[i]), float(h[i])
 
 
-def select_gamma(estimator, X, y, class_semantics, n_splits: int = 3, unseen_fraction: float = 0.3,
-                 validation_fraction: float = 0.2, seed: int = 0) -> float:
+def select_gamma(
+    estimator,
+    X,
+    y,
+    class_semantics,
+    n_splits: int = 3,
+    unseen_fraction: float = 0.3,
+    validation_fraction: float = 0.2,
+    seed: int = 0,
+) -> float:
     """Pick the calibration gamma without unseen data, by class-wise cross-validation.
 
     For each of ``n_splits`` rounds: a random ``unseen_fraction`` of the seen
@@ -56,7 +65,9 @@ def select_gamma(estimator, X, y, class_semantics, n_splits: int = 3, unseen_fra
     classes = np.unique(y)
     n_pseudo = max(1, int(round(unseen_fraction * classes.size)))
     if n_pseudo >= classes.size:
-        raise ValueError(f"unseen_fraction={unseen_fraction} leaves no seen class among {classes.size}")
+        raise ValueError(
+            f"unseen_fraction={unseen_fraction} leaves no seen class among {classes.size}"
+        )
     rng = np.random.default_rng(seed)
     gammas = []
     for _ in range(n_splits):

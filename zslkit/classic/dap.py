@@ -13,6 +13,7 @@ its posterior and prior are set to 1/2, so it does not vote.
 
 Taught in: notebooks/10_attributes_eszsl.ipynb.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,8 +48,10 @@ class DAP(ZeroShotClassifier):
         check_range("C", self.C, 0.0)
         check_range("eps", self.eps, 0.0, 0.5)
         if not np.all(np.isin(S, (0.0, 1.0))):
-            raise ValueError("DAP needs binary class semantics (an attribute matrix of 0 / 1); "
-                             "use ESZSL or RidgeMap for continuous embeddings")
+            raise ValueError(
+                "DAP needs binary class semantics (an attribute matrix of 0 / 1); "
+                "use ESZSL or RidgeMap for continuous embeddings"
+            )
         self.scaler_ = StandardScaler().fit(X)
         Xs = self.scaler_.transform(X)
         A = S[y]  # (n, n_attributes): each image inherits its class's attributes
@@ -66,8 +69,10 @@ class DAP(ZeroShotClassifier):
     def attribute_proba(self, X) -> np.ndarray:
         """Posterior p(a_m = 1 | x) of every attribute: (n, n_attributes)."""
         Xs = self.scaler_.transform(np.asarray(X, dtype=float))
-        cols = [np.full(len(Xs), 0.5) if clf is None else clf.predict_proba(Xs)[:, 1]
-                for clf in self.attribute_classifiers_]
+        cols = [
+            np.full(len(Xs), 0.5) if clf is None else clf.predict_proba(Xs)[:, 1]
+            for clf in self.attribute_classifiers_
+        ]
         return np.stack(cols, axis=1)
 
     def _scores(self, X):

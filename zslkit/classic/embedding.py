@@ -13,6 +13,7 @@ class prototype ``s_c W'`` in the image space; it produces fewer hubs.
 Taught in: notebooks/11_semantic_spaces.ipynb (forward) and
 notebooks/13_hubness.ipynb (reverse).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -86,7 +87,11 @@ class RidgeMap(ZeroShotClassifier):
 
     def prototypes(self, class_semantics=None) -> np.ndarray:
         """Class points in the comparison space: (n_classes, k) forward, (n_classes, d) reverse."""
-        S = self.class_semantics_ if class_semantics is None else np.asarray(class_semantics, dtype=float)
+        S = (
+            self.class_semantics_
+            if class_semantics is None
+            else np.asarray(class_semantics, dtype=float)
+        )
         return S if self.direction == "forward" else S @ self.coef_ + self.intercept_
 
     def _scores(self, X):

@@ -12,6 +12,7 @@ its ``X X^T`` is our ``X^T X``.
 
 Taught in: notebooks/10_attributes_eszsl.ipynb.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,7 +47,9 @@ class ESZSL(ZeroShotClassifier):
         Ss = S[seen]
         d, k = X.shape[1], S.shape[1]
         left = np.linalg.solve(X.T @ X + self.gamma * np.eye(d), X.T @ Y @ Ss)  # (d, k)
-        self.V_ = np.linalg.solve(Ss.T @ Ss + self.lam * np.eye(k), left.T).T  # right-multiply by the inverse
+        self.V_ = np.linalg.solve(
+            Ss.T @ Ss + self.lam * np.eye(k), left.T
+        ).T  # right-multiply by the inverse
         return self
 
     def _scores(self, X):

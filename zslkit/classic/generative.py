@@ -18,6 +18,7 @@ trained on standardised features; generation samples ``z ~ N(0, I)``.
 
 Taught in: notebooks/15_generative_zsl.ipynb.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -56,9 +57,18 @@ class CVAEFeatureGenerator(BaseEstimator):
     loss_curve_ : list of the mean loss of every epoch
     """
 
-    def __init__(self, latent_dim: int = 16, hidden_dim: int = 256, epochs: int = 40,
-                 batch_size: int = 128, lr: float = 1e-3, beta: float = 1.0, seed: int = 0,
-                 device: str = "cpu", num_threads: int = 1):
+    def __init__(
+        self,
+        latent_dim: int = 16,
+        hidden_dim: int = 256,
+        epochs: int = 40,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        beta: float = 1.0,
+        seed: int = 0,
+        device: str = "cpu",
+        num_threads: int = 1,
+    ):
         self.latent_dim = latent_dim
         self.hidden_dim = hidden_dim
         self.epochs = epochs
@@ -97,13 +107,15 @@ class CVAEFeatureGenerator(BaseEstimator):
         d, k = x.shape[1], s.shape[1]
         self.encoder_ = _mlp(d + k, self.hidden_dim, 2 * self.latent_dim).to(self.device)
         self.decoder_ = _mlp(self.latent_dim + k, self.hidden_dim, d).to(self.device)
-        opt = torch.optim.Adam([*self.encoder_.parameters(), *self.decoder_.parameters()], lr=self.lr)
+        opt = torch.optim.Adam(
+            [*self.encoder_.parameters(), *self.decoder_.parameters()], lr=self.lr
+        )
         self.loss_curve_ = []
         for _ in range(self.epochs):
             order = torch.as_tensor(rng.permutation(len(x)), device=self.device)
             total = 0.0
             for start in range(0, len(x), self.batch_size):
-                b = order[start:start + self.batch_size]
+                b = order[start : start + self.batch_size]
                 mu, logvar = self.encoder_(torch.cat([x[b], s[b]], 1)).chunk(2, dim=1)
                 z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
                 recon = self.decoder_(torch.cat([z, s[b]], 1))
@@ -153,9 +165,20 @@ class GenerativeZSL(ZeroShotClassifier):
     classifier_ : LogisticRegression over all classes (standardised features)
     """
 
-    def __init__(self, n_generated: int = 300, C: float = 0.01, latent_dim: int = 16, hidden_dim: int = 256,
-                 epochs: int = 40, batch_size: int = 128, lr: float = 1e-3, beta: float = 1.0,
-                 seed: int = 0, device: str = "cpu", num_threads: int = 1):
+    def __init__(
+        self,
+        n_generated: int = 300,
+        C: float = 0.01,
+        latent_dim: int = 16,
+        hidden_dim: int = 256,
+        epochs: int = 40,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        beta: float = 1.0,
+        seed: int = 0,
+        device: str = "cpu",
+        num_threads: int = 1,
+    ):
         self.n_generated = n_generated
         self.C = C
         self.latent_dim = latent_dim
@@ -171,16 +194,27 @@ class GenerativeZSL(ZeroShotClassifier):
     def _fit(self, X, y, S):
         check_range("n_generated", self.n_generated, 1, integer=True)
         self.generator_ = CVAEFeatureGenerator(
-            latent_dim=self.latent_dim, hidden_dim=self.hidden_dim, epochs=self.epochs,
-            batch_size=self.batch_size, lr=self.lr, beta=self.beta, seed=self.seed,
-            device=self.device, num_threads=self.num_threads).fit(X, y, S)
+            latent_dim=self.latent_dim,
+            hidden_dim=self.hidden_dim,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            beta=self.beta,
+            seed=self.seed,
+            device=self.device,
+            num_threads=self.num_threads,
+        ).fit(X, y, S)
         Xg, yg = self.generator_.generate(self.unseen_classes_, self.n_generated)
         Xall, yall = np.concatenate([X, Xg]), np.concatenate([y, yg])
         self.scaler_ = StandardScaler().fit(Xall)
-        self.classifier_ = LogisticRegression(C=self.C, max_iter=2000).fit(self.scaler_.transform(Xall), yall)
+        self.classifier_ = LogisticRegression(C=self.C, max_iter=2000).fit(
+            self.scaler_.transform(Xall), yall
+        )
         return self
 
     def _scores(self, X):
         logp = np.full((X.shape[0], len(self.classes_)), -np.inf)
-        logp[:, self.classifier_.classes_] = self.classifier_.predict_log_proba(self.scaler_.transform(X))
+        logp[:, self.classifier_.classes_] = self.classifier_.predict_log_proba(
+            self.scaler_.transform(X)
+        )
         return logp

@@ -17,6 +17,7 @@ third remedy.
 
 Taught in: notebooks/13_hubness.ipynb.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -22,6 +22,7 @@ class keeps the share of mass it started with; it needs non-negative
 
 Taught in: notebooks/14_transductive.ipynb.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -51,7 +52,9 @@ def knn_affinity(features, n_neighbors: int = 10, metric: str = "cosine") -> sp.
     dist, idx = dist[:, 1:], idx[:, 1:]  # drop each point itself
     sigma = max(dist[:, -1].mean(), 1e-12)
     rows = np.repeat(np.arange(X.shape[0]), n_neighbors)
-    W = sp.csr_matrix((np.exp(-(dist.ravel() / sigma) ** 2), (rows, idx.ravel())), shape=(X.shape[0],) * 2)
+    W = sp.csr_matrix(
+        (np.exp(-((dist.ravel() / sigma) ** 2)), (rows, idx.ravel())), shape=(X.shape[0],) * 2
+    )
     W = W.maximum(W.T)
     W.setdiag(0)
     W.eliminate_zeros()
@@ -100,8 +103,13 @@ class TransductiveLabelPropagation(BaseEstimator):
     transduction_ : (n,) labels, ``classes[argmax F*]``
     """
 
-    def __init__(self, n_neighbors: int = 10, alpha: float = 0.99, metric: str = "cosine",
-                 class_mass_normalization: bool = True):
+    def __init__(
+        self,
+        n_neighbors: int = 10,
+        alpha: float = 0.99,
+        metric: str = "cosine",
+        class_mass_normalization: bool = True,
+    ):
         self.n_neighbors = n_neighbors
         self.alpha = alpha
         self.metric = metric
@@ -118,12 +126,16 @@ class TransductiveLabelPropagation(BaseEstimator):
         if any(np.asarray(v).shape[0] != Y0.shape[0] for v in views):
             raise ValueError(f"every view must have {Y0.shape[0]} rows, like initial_scores")
         if self.class_mass_normalization and Y0.min() < 0:
-            raise ValueError("initial_scores must be non-negative (probabilities) with "
-                             "class_mass_normalization=True; pass predict_proba outputs or set it False")
+            raise ValueError(
+                "initial_scores must be non-negative (probabilities) with "
+                "class_mass_normalization=True; pass predict_proba outputs or set it False"
+            )
         W = sum(knn_affinity(v, self.n_neighbors, self.metric) for v in views) / len(views)
         self.graph_ = W
         F = propagate(W, Y0, self.alpha)
-        self.scores_ = F / F.sum(axis=0, keepdims=True).clip(1e-300) if self.class_mass_normalization else F
+        self.scores_ = (
+            F / F.sum(axis=0, keepdims=True).clip(1e-300) if self.class_mass_normalization else F
+        )
         self.classes_ = np.arange(Y0.shape[1]) if classes is None else np.asarray(list(classes))
         self.transduction_ = self.classes_[np.argmax(self.scores_, axis=1)]
         return self

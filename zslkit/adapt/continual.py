@@ -1,0 +1,421 @@
+"""Continual fine-tuning of a CLIP without losing its zero-shot ability (ZSCL).
+
+A CLIP is fine-tuned on a *sequence* of tasks; each task is a group of
+classes, learned with cross-entropy against the frozen class-name
+classifier of that task (:func:`zslkit.models.zeroshot.zero_shot_classifier`),
+updating the image tower only:
+
+    L_task = CE( logit_scale * f_theta(x) @ W_task , y ).
+
+Plain sequential fine-tuning forgets: the zero-shot accuracy on classes or
+domains never fine-tuned on drops. ZSCL (Zheng et al., ICCV 2023) adds two
+things:
+
+* **feature-space distillation** on a reference set drawn from the
+  pretraining distribution (images with captions): the student's
+  image-to-text similarity distribution is pulled towards that of the
+  original frozen model (:func:`distillation_loss`), in both directions
+  (rows: each image over the batch's texts; columns: each text over the
+  batch's images);
+* **weight ensembling**: a running average of the weights, updated every
+  ``average_every`` steps during each task, replaces the model at the end of
+  the task (:func:`average_state_dicts`, :func:`interpolate_state_dicts`).
+
+The text tower stays frozen, so the class-name classifiers and the
+reference text features are computed once.
+
+Taught in: notebooks/33_continual_learning.ipynb
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from zslkit.checks import check_choice, check_range
+from zslkit.data import world
+from zslkit.metrics import per_class_accuracy
+from zslkit.models.features import encode_text
+from zslkit.models.toyclip import encode_images, to_tensor
+from zslkit.models.zeroshot import zero_shot_classifier
+
+METHODS = ("plain", "zscl")
+"""Continual fine-tuning methods of :func:`continual_finetune`."""
+
+
+# --------------------------------------------------------------------------
+# Tasks
+# --------------------------------------------------------------------------
+def colour_groups(n_tasks: int = 4) -> list[list[str]]:
+    """The 64 colour-shape classes split into ``n_tasks`` groups by colour.
+
+    The 8 colours of :data:`zslkit.data.world.ATTRIBUTES` are cut into
+    ``n_tasks`` consecutive blocks (``n_tasks`` must divide 8); a group holds
+    every shape of its colours, in :func:`zslkit.data.world.class_names` order.
+    """
+    colours = world.ATTRIBUTES["colour"]
+    check_choice(
+        "n_tasks", n_tasks, [k for k in range(1, len(colours) + 1) if len(colours) % k == 0]
+    )
+    size = len(colours) // n_tasks
+    names = world.class_names()
+    return [
+        [
+            c
+            for c in names
+            if world.class_attributes(c)["colour"] in colours[t * size : (t + 1) * size]
+        ]
+        for t in range(n_tasks)
+    ]
+
+
+def make_tasks(
+    groups: Sequence[Sequence[str]],
+    variant: str = "background",
+    n_train_per_class: int = 16,
+    n_test_per_class: int = 16,
+    seed: int = 0,
+) -> list[dict]:
+    """Render a sequence of pocket tasks, one per group of class names.
+
+    Returns
+    -------
+    list of dicts, one per task, with ``class_names`` (list of str),
+    ``train_images`` / ``test_images`` ((n, 32, 32, 3) uint8) and
+    ``train_labels`` / ``test_labels`` ((n,) int64 indexing the task's
+    ``class_names``). Train and test images come from different seeds.
+    """
+    check_choice("variant", variant, world.VARIANTS)
+    check_range("n_train_per_class", n_train_per_class, 1, integer=True)
+    check_range("n_test_per_class", n_test_per_class, 1, integer=True)
+    tasks = []
+    for t, names in enumerate(groups):
+        train = world.make_images(
+            list(names), n_train_per_class, variant=variant, seed=seed + 1000 * t + 1
+        )
+        test = world.make_images(
+            list(names), n_test_per_class, variant=variant, seed=seed + 1000 * t + 2
+        )
+        tasks.append(
+            {
+                "class_names": list(names),
+                "train_images": train[0],
+                "train_labels": train[1],
+                "test_images": test[0],
+                "test_labels": test[1],
+            }
+        )
+    return tasks
+
+
+# --------------------------------------------------------------------------
+# The two ingredients of ZSCL
+# --------------------------------------------------------------------------
+def distillation_loss(
+    student_image_features: torch.Tensor,
+    teacher_image_features: torch.Tensor,
+    text_features: torch.Tensor,
+    logit_scale: float = 100.0,
+    both_directions: bool = True,
+) -> torch.Tensor:
+    """ZSCL's feature-space distillation: KL between similarity distributions.
+
+    With ``S = logit_scale * image_features @ text_features.T`` for the student
+    (``S_s``) and the frozen teacher (``S_t``), the loss is
+
+        mean_i KL( softmax(S_t[i, :]) || softmax(S_s[i, :]) )
+
+    plus, if ``both_directions``, the same over the columns (each text's
+    distribution over the batch's images), the two averaged.
+
+    Parameters
+    ----------
+    student_image_features, teacher_image_features : (B, d) float tensors, L2-normalised.
+    text_features : (K, d) float tensor, L2-normalised (the reference captions).
+    logit_scale : multiplies the cosine similarities (the teacher's temperature).
+
+    Returns
+    -------
+    scalar tensor (differentiable in the student's features).
+    """
+    s_student = logit_scale * student_image_features @ text_features.T
+    s_teacher = (logit_scale * teacher_image_features @ text_features.T).detach()
+
+    def kl(teacher: torch.Tensor, student: torch.Tensor) -> torch.Tensor:
+        return F.kl_div(
+            F.log_softmax(student, dim=1),
+            F.log_softmax(teacher, dim=1),
+            reduction="batchmean",
+            log_target=True,
+        )
+
+    loss = kl(s_teacher, s_student)
+    if both_directions:
+        loss = 0.5 * (loss + kl(s_teacher.T, s_student.T))
+    return loss
+
+
+def average_state_dicts(
+    state_dicts: Sequence[Mapping[str, torch.Tensor]], weights: Sequence[float] | None = None
+) -> dict[str, torch.Tensor]:
+    """Weighted average of state dicts with the same keys.
+
+    Floating-point entries are averaged (``weights`` default: uniform; they
+    are normalised to sum 1); other entries (integer buffers) are copied from
+    the first state dict.
+    """
+    if not state_dicts:
+        raise ValueError("average_state_dicts needs at least one state dict")
+    w = np.full(len(state_dicts), 1.0) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (len(state_dicts),) or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(
+            f"weights={weights!r} must be {len(state_dicts)} non-negative numbers with a positive sum"
+        )
+    w = w / w.sum()
+    out = {}
+    for key, first in state_dicts[0].items():
+        if torch.is_floating_point(first):
+            out[key] = sum(
+                float(wi) * sd[key].detach().float() for wi, sd in zip(w, state_dicts)
+            ).to(first.dtype)
+        else:
+            out[key] = first.detach().clone()
+    return out
+
+
+def interpolate_state_dicts(
+    start: Mapping[str, torch.Tensor], end: Mapping[str, torch.Tensor], alpha: float
+) -> dict[str, torch.Tensor]:
+    """WiSE-FT interpolation ``(1 - alpha) * start + alpha * end`` of two state dicts."""
+    check_range("alpha", alpha, 0.0, 1.0)
+    return average_state_dicts([start, end], [1.0 - alpha, alpha])
+
+
+# --------------------------------------------------------------------------
+# Fine-tuning
+# --------------------------------------------------------------------------
+def task_loss(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    classifier: torch.Tensor,
+    logit_scale: float = 100.0,
+) -> torch.Tensor:
+    """CE of ``logit_scale * encode_image(images) @ classifier`` against ``labels``.
+
+    images : (B, 3, H, W) model input; labels : (B,) int64; classifier : (d, C) frozen text weights.
+    """
+    image_features = model.encode_image(images, normalize=True)
+    return F.cross_entropy(logit_scale * image_features @ classifier, labels)
+
+
+def finetune_step(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    classifier: torch.Tensor,
+    logit_scale: float = 100.0,
+    reference: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    distill_weight: float = 1.0,
+) -> dict[str, float]:
+    """One optimiser step on the task loss (+ ``distill_weight`` x distillation).
+
+    ``reference`` is ``(reference_images, teacher_image_features,
+    reference_text_features)``: model input (R, 3, H, W), (R, d) and (R, d);
+    when given, :func:`distillation_loss` of the student's features of the
+    reference images is added. Returns ``{"task": ..., "distill": ...}``.
+    """
+    loss = task_loss(model, images, labels, classifier, logit_scale)
+    out = {"task": float(loss.detach())}
+    if reference is not None:
+        ref_images, teacher_features, ref_text = reference
+        student = model.encode_image(ref_images, normalize=True)
+        distill = distillation_loss(student, teacher_features, ref_text, logit_scale)
+        out["distill"] = float(distill.detach())
+        loss = loss + distill_weight * distill
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return out
+
+
+def task_classifiers(
+    model, tokenizer, tasks: Sequence[Mapping], templates=None, device: str = "cpu"
+):
+    """(d, C_t) zero-shot classifier of each task's class names (``world.templates("zeroshot")`` by default)."""
+    templates = world.templates("zeroshot") if templates is None else templates
+    return [
+        zero_shot_classifier(model, tokenizer, t["class_names"], templates, device=device).cpu()
+        for t in tasks
+    ]
+
+
+def reference_set(
+    model, tokenizer, n: int = 512, seed: int = 0, device: str = "cpu"
+) -> dict[str, torch.Tensor]:
+    """ZSCL's reference data: ``n`` image-caption pairs of the pretraining distribution.
+
+    Drawn with :func:`zslkit.data.world.pretraining_set` (seen classes of the
+    default split, clean photos, 40 % off-palette objects as in
+    pretraining). Returns ``images`` (model input, (n, 3, 32, 32)),
+    ``teacher_image_features`` ((n, d), of ``model`` as given: call it on
+    the original model) and ``text_features`` ((n, d), L2-normalised).
+    """
+    check_range("n", n, 2, integer=True)
+    images, captions, _ = world.pretraining_set(n, seed=seed, off_palette=0.4)
+    return {
+        "images": to_tensor(images, model),
+        "teacher_image_features": encode_images(model, images),
+        "text_features": encode_text(model, tokenizer, captions, device=device).cpu(),
+    }
+
+
+def accuracy(model, images: np.ndarray, labels: np.ndarray, classifier: torch.Tensor) -> float:
+    """Per-class top-1 accuracy of ``encode_images(model, images) @ classifier``."""
+    was_training = model.training
+    model.eval()
+    pred = (encode_images(model, images) @ classifier).argmax(1).numpy()
+    model.train(was_training)
+    return float(per_class_accuracy(labels, pred))
+
+
+def continual_finetune(
+    model: torch.nn.Module,
+    tasks: Sequence[Mapping],
+    classifiers: Sequence[torch.Tensor],
+    method: str = "plain",
+    n_steps: int = 30,
+    batch_size: int = 32,
+    lr: float = 1e-4,
+    reference: Mapping[str, torch.Tensor] | None = None,
+    reference_batch_size: int = 32,
+    distill_weight: float = 1.0,
+    average_every: int = 5,
+    logit_scale: float = 100.0,
+    seed: int = 0,
+    eval_fn: Callable[[torch.nn.Module, int], Mapping[str, float]] | None = None,
+) -> tuple[torch.nn.Module, list[dict]]:
+    """Fine-tune the image tower of a copy of ``model`` on ``tasks`` in order.
+
+    Parameters
+    ----------
+    model : an open_clip CLIP; it is not modified (a deep copy is trained).
+    tasks : from :func:`make_tasks`; classifiers : one (d, C_t) tensor per task.
+    method : ``"plain"`` (task loss only) or ``"zscl"`` (task loss +
+        ``distill_weight`` x :func:`distillation_loss` on a random batch of
+        ``reference_batch_size`` pairs of ``reference`` from
+        :func:`reference_set`, and weight ensembling: within each task a
+        running average of the weights, updated every ``average_every``
+        steps starting from the weights at the start of the task, becomes the
+        model at the end of the task; ``average_every=0`` switches the
+        averaging off, ``distill_weight=0`` the distillation).
+    n_steps, batch_size, lr : per task; AdamW (weight decay 0) with a fresh
+        optimiser for each task.
+    eval_fn : called as ``eval_fn(model, t)`` before the first task
+        (``t = 0``) and after task ``t`` (1, 2, ...); its dict goes into the
+        history row.
+
+    Returns
+    -------
+    model : the fine-tuned copy, in eval mode.
+    history : one dict per evaluation with ``after_task``, ``task_loss``,
+        ``distill_loss`` (mean over the task's steps; NaN where not used),
+        ``seconds`` and what ``eval_fn`` returns.
+    """
+    check_choice("method", method, METHODS)
+    for name, value in (
+        ("n_steps", n_steps),
+        ("batch_size", batch_size),
+        ("reference_batch_size", reference_batch_size),
+    ):
+        check_range(name, value, 1, integer=True)
+    check_range("average_every", average_every, 0, integer=True)
+    check_range("lr", lr, 0.0, 1.0)
+    check_range("distill_weight", distill_weight, 0.0)
+    if len(classifiers) != len(tasks):
+        raise ValueError(f"got {len(classifiers)} classifiers for {len(tasks)} tasks")
+    if method == "zscl" and reference is None:
+        raise ValueError("method='zscl' needs reference=reference_set(original_model, ...)")
+    model = copy.deepcopy(model)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for p in model.visual.parameters():
+        p.requires_grad_(True)
+    generator = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    history = [
+        {
+            "after_task": 0,
+            "task_loss": float("nan"),
+            "distill_loss": float("nan"),
+            "seconds": 0.0,
+            **(eval_fn(model, 0) if eval_fn else {}),
+        }
+    ]
+    for t, (task, classifier) in enumerate(zip(tasks, classifiers), start=1):
+        model.train()
+        optimizer = torch.optim.AdamW(model.visual.parameters(), lr=lr, weight_decay=0.0)
+        pixels = to_tensor(task["train_images"], model)
+        labels = torch.from_numpy(task["train_labels"])
+        averaged, n_averaged = None, 0
+        average = method == "zscl" and average_every > 0
+        if average:
+            averaged, n_averaged = (
+                {k: v.detach().clone() for k, v in model.visual.state_dict().items()},
+                1,
+            )
+        losses = []
+        for step in range(1, n_steps + 1):
+            idx = torch.from_numpy(
+                rng.choice(len(labels), size=min(batch_size, len(labels)), replace=False)
+            )
+            ref = None
+            if method == "zscl":
+                r = torch.randint(
+                    len(reference["images"]), (reference_batch_size,), generator=generator
+                )
+                ref = (
+                    reference["images"][r],
+                    reference["teacher_image_features"][r],
+                    reference["text_features"][r],
+                )
+            losses.append(
+                finetune_step(
+                    model,
+                    optimizer,
+                    pixels[idx],
+                    labels[idx],
+                    classifier,
+                    logit_scale,
+                    ref,
+                    distill_weight,
+                )
+            )
+            if average and step % average_every == 0:
+                averaged = average_state_dicts(
+                    [averaged, model.visual.state_dict()], [n_averaged, 1]
+                )
+                n_averaged += 1
+        if average:
+            model.visual.load_state_dict(averaged)
+        model.eval()
+        row = {
+            "after_task": t,
+            "task_loss": float(np.mean([x["task"] for x in losses])),
+            "distill_loss": float(np.mean([x["distill"] for x in losses]))
+            if method == "zscl"
+            else float("nan"),
+            "seconds": time.perf_counter() - start,
+        }
+        if eval_fn:
+            row.update(eval_fn(model, t))
+        history.append(row)
+    model.eval()
+    return model, history

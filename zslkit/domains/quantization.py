@@ -1,0 +1,721 @@
+"""Data-free post-training quantization: calibrate on inputs distilled from batch-norm statistics.
+
+Quantizing a trained network to ``b``-bit integers maps every real value
+``x`` of a tensor to ``q = clamp(round(x / s) + z, q_min, q_max)`` and back
+to ``s (q - z)``; the *scale* ``s`` and *zero point* ``z`` come from the
+range ``[x_min, x_max]`` the tensor is expected to take. Weights are known,
+so their ranges are too; the ranges of *activations* must be measured on
+inputs (calibration). ZeroQ's point: without the training data, do not
+calibrate on noise, but on inputs *distilled* from the model itself, made
+to reproduce the mean and standard deviation that every batch-norm layer
+stored during training. Genie extends the idea with a generator and a
+better post-training algorithm.
+
+* :func:`integer_range`, :func:`quant_params`, :func:`quantize`,
+  :func:`dequantize`, :func:`fake_quantize`, :func:`quantize_weight` -- the
+  arithmetic, symmetric or asymmetric, per tensor or per channel;
+* :func:`quantize_model` -- a simulated ("fake-quantized") copy of a model:
+  every ``Conv2d`` / ``Linear`` gets ``weight_bits`` per-channel weights and
+  ``act_bits`` per-tensor input activations with min/max ranges calibrated
+  on given inputs;
+* :func:`bn_statistics_loss`, :func:`distill_inputs` -- ZeroQ's distilled
+  data;
+* :func:`pocket_cnn`, :func:`train_pocket_cnn`, :func:`load_pocket_cnn`,
+  :func:`fashion_tensors` -- the pocket tier: a small batch-norm CNN on
+  Fashion-MNIST, shipped as ``data/checkpoints/pocket_cnn.pt`` (made by
+  ``python -m zslkit.domains.quantization``); :func:`load_classifier` and
+  :func:`load_image_data` also take torchvision models and datasets.
+
+Taught in: notebooks/44_data_free_quantization.ipynb
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from zslkit.checks import check_choice, check_range, resolve_device
+from zslkit.paths import data_dir
+
+SCHEMES = ("symmetric", "asymmetric")
+CHECKPOINT = data_dir() / "checkpoints" / "pocket_cnn.pt"
+REPORT = data_dir() / "checkpoints" / "pocket_cnn.json"
+FASHION_MEAN, FASHION_STD = (
+    0.2860,
+    0.3530,
+)  # pixel mean and std of the 60,000 training images (0..1 scale)
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+QUANTIZED_LAYERS = (nn.Conv2d, nn.Linear)
+
+
+# --------------------------------------------------------------------------
+# Quantization arithmetic
+# --------------------------------------------------------------------------
+def _check_bits(n_bits: int, scheme: str) -> None:
+    check_range("n_bits", n_bits, 2, 16, integer=True)
+    check_choice("scheme", scheme, SCHEMES)
+
+
+def integer_range(n_bits: int, scheme: str = "symmetric") -> tuple[int, int]:
+    """The integers a ``n_bits`` code may take.
+
+    symmetric: ``[-(2^(b-1) - 1), 2^(b-1) - 1]`` (the "restricted" range, zero point 0,
+    e.g. -127..127 for 8 bits, -7..7 for 4 bits); asymmetric: ``[0, 2^b - 1]``
+    (0..255, 0..15).
+    """
+    _check_bits(n_bits, scheme)
+    if scheme == "symmetric":
+        return -(2 ** (n_bits - 1) - 1), 2 ** (n_bits - 1) - 1
+    return 0, 2**n_bits - 1
+
+
+def quant_params(
+    x_min, x_max, n_bits: int, scheme: str = "symmetric"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Scale and zero point for values in ``[x_min, x_max]`` (tensors broadcast: per-channel works).
+
+    symmetric: ``s = max(|x_min|, |x_max|) / q_max``, ``z = 0``.
+    asymmetric: the range is widened to hold 0 (so that 0 is exact), then
+    ``s = (x_max - x_min) / (2^b - 1)`` and ``z = round(-x_min / s)``.
+    A zero-width range gets ``s = 1e-8`` (its values quantize exactly).
+
+    Returns
+    -------
+    scale : float32 tensor, > 0
+    zero_point : float32 tensor of integers
+    """
+    q_min, q_max = integer_range(n_bits, scheme)
+    x_min = torch.as_tensor(x_min, dtype=torch.float32)
+    x_max = torch.as_tensor(x_max, dtype=torch.float32)
+    if scheme == "symmetric":
+        scale = torch.maximum(x_min.abs(), x_max.abs()) / q_max
+        zero_point = torch.zeros_like(scale)
+    else:
+        x_min, x_max = torch.clamp(x_min, max=0), torch.clamp(x_max, min=0)
+        scale = (x_max - x_min) / (q_max - q_min)
+        zero_point = torch.round(-x_min / torch.clamp(scale, min=1e-8))
+    return torch.clamp(scale, min=1e-8), zero_point
+
+
+def quantize(
+    x: torch.Tensor, scale, zero_point, n_bits: int, scheme: str = "symmetric"
+) -> torch.Tensor:
+    """Integer codes ``clamp(round(x / scale) + zero_point, q_min, q_max)`` (int64 tensor).
+
+    ``round`` is round-half-to-even (``torch.round``, like numpy's).
+    """
+    q_min, q_max = integer_range(n_bits, scheme)
+    q = torch.round(torch.as_tensor(x, dtype=torch.float32) / scale) + zero_point
+    return torch.clamp(q, q_min, q_max).to(torch.int64)
+
+
+def dequantize(q: torch.Tensor, scale, zero_point) -> torch.Tensor:
+    """Real values ``scale * (q - zero_point)`` (float32 tensor)."""
+    return torch.as_tensor(scale, dtype=torch.float32) * (q.to(torch.float32) - zero_point)
+
+
+def fake_quantize(
+    x: torch.Tensor, x_min, x_max, n_bits: int, scheme: str = "symmetric"
+) -> torch.Tensor:
+    """``dequantize(quantize(x))`` with the parameters of ``[x_min, x_max]``: x as the integer model sees it."""
+    scale, zero_point = quant_params(x_min, x_max, n_bits, scheme)
+    return dequantize(quantize(x, scale, zero_point, n_bits, scheme), scale, zero_point)
+
+
+def quantize_weight(
+    weight: torch.Tensor, n_bits: int, scheme: str = "symmetric", per_channel: bool = True
+) -> torch.Tensor:
+    """Fake-quantized weights, with one range per output channel (dim 0) or one for the tensor.
+
+    Per output channel, a batch norm that follows the layer can be folded
+    into the weights (it rescales each output channel) without changing the
+    symmetric codes: folding and quantizing commute.
+    """
+    weight = weight.detach().float()
+    if per_channel:
+        flat = weight.reshape(weight.shape[0], -1)
+        shape = (-1,) + (1,) * (weight.ndim - 1)
+        x_min, x_max = flat.min(dim=1).values.reshape(shape), flat.max(dim=1).values.reshape(shape)
+    else:
+        x_min, x_max = weight.min(), weight.max()
+    return fake_quantize(weight, x_min, x_max, n_bits, scheme)
+
+
+# --------------------------------------------------------------------------
+# Simulated quantized models
+# --------------------------------------------------------------------------
+class QuantizedLayer(nn.Module):
+    """A ``Conv2d`` or ``Linear`` with fake-quantized weights and input activations.
+
+    While ``observing`` is True the layer records the running min and max
+    of its inputs (calibration) and computes in float; afterwards it
+    fake-quantizes its inputs to ``act_bits`` with that range. ``None`` bits
+    leave that part in float.
+    """
+
+    def __init__(
+        self,
+        layer: nn.Module,
+        weight_bits: int | None,
+        act_bits: int | None,
+        weight_scheme: str = "symmetric",
+        act_scheme: str = "asymmetric",
+        per_channel: bool = True,
+    ):
+        super().__init__()
+        self.layer = copy.deepcopy(layer)
+        if weight_bits is not None:
+            with torch.no_grad():
+                self.layer.weight.copy_(
+                    quantize_weight(layer.weight, weight_bits, weight_scheme, per_channel)
+                )
+        self.weight_bits, self.act_bits = weight_bits, act_bits
+        self.act_scheme = act_scheme
+        self.observing = act_bits is not None
+        device = self.layer.weight.device
+        self.register_buffer("act_min", torch.tensor(float("inf"), device=device))
+        self.register_buffer("act_max", torch.tensor(float("-inf"), device=device))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.act_bits is not None:
+            if self.observing:
+                self.act_min = torch.minimum(self.act_min, x.detach().min())
+                self.act_max = torch.maximum(self.act_max, x.detach().max())
+            else:
+                x = fake_quantize(x, self.act_min, self.act_max, self.act_bits, self.act_scheme)
+        return self.layer(x)
+
+    def extra_repr(self) -> str:
+        return (
+            f"weight_bits={self.weight_bits}, act_bits={self.act_bits}, "
+            f"act_range=[{self.act_min:.3g}, {self.act_max:.3g}]"
+        )
+
+
+def _replace_layers(module: nn.Module, make, skip: set[int]) -> None:
+    for name, child in module.named_children():
+        if isinstance(child, QUANTIZED_LAYERS):
+            setattr(module, name, make(child, id(child) in skip))
+        else:
+            _replace_layers(child, make, skip)
+
+
+@torch.no_grad()
+def quantize_model(
+    model: nn.Module,
+    calibration_inputs: torch.Tensor | None = None,
+    weight_bits: int | None = 8,
+    act_bits: int | None = 8,
+    weight_scheme: str = "symmetric",
+    act_scheme: str = "asymmetric",
+    per_channel: bool = True,
+    quantize_network_input: bool = False,
+    batch_size: int = 256,
+) -> nn.Module:
+    """A fake-quantized copy of ``model`` (the original is untouched), in eval mode.
+
+    Every ``Conv2d`` and ``Linear`` gets weights quantized to
+    ``weight_bits`` (per output channel by default) and its *input*
+    quantized to ``act_bits`` with one range per layer: the min and max
+    the input took on ``calibration_inputs`` (run through the float model).
+    Batch norms, ReLUs, pooling and the output logits stay in float. The
+    network's own input (the image, already 8-bit pixels) is left alone
+    unless ``quantize_network_input``: the first ``Conv2d``/``Linear`` in
+    module order is taken to receive it.
+
+    Parameters
+    ----------
+    calibration_inputs : (n, ...) float tensor of model inputs; needed when ``act_bits`` is not None.
+    weight_bits, act_bits : 2..16, or None to keep that part in float.
+    weight_scheme, act_scheme : "symmetric" or "asymmetric" (see :func:`quant_params`).
+    """
+    for name, bits in (("weight_bits", weight_bits), ("act_bits", act_bits)):
+        if bits is not None:
+            check_range(name, bits, 2, 16, integer=True)
+    check_choice("weight_scheme", weight_scheme, SCHEMES)
+    check_choice("act_scheme", act_scheme, SCHEMES)
+    if act_bits is not None and calibration_inputs is None:
+        raise ValueError(
+            "act_bits needs calibration_inputs (or pass act_bits=None to keep activations in float)"
+        )
+    quantized = copy.deepcopy(model).eval()
+    layers = [m for m in quantized.modules() if isinstance(m, QUANTIZED_LAYERS)]
+    if not layers:
+        raise ValueError("the model has no Conv2d or Linear layer to quantize")
+    skip = set() if quantize_network_input else {id(layers[0])}
+    _replace_layers(
+        quantized,
+        lambda layer, skipped: QuantizedLayer(
+            layer,
+            weight_bits,
+            None if skipped else act_bits,
+            weight_scheme,
+            act_scheme,
+            per_channel,
+        ),
+        skip,
+    )
+    if act_bits is not None:
+        device = next(quantized.parameters()).device
+        for start in range(0, len(calibration_inputs), batch_size):
+            quantized(calibration_inputs[start : start + batch_size].to(device))
+        for m in quantized.modules():
+            if isinstance(m, QuantizedLayer):
+                m.observing = False
+    return quantized
+
+
+def activation_ranges(quantized: nn.Module) -> list[tuple[float, float]]:
+    """The calibrated (min, max) input range of every quantized layer with quantized inputs, in module order."""
+    return [
+        (float(m.act_min), float(m.act_max))
+        for m in quantized.modules()
+        if isinstance(m, QuantizedLayer) and m.act_bits is not None
+    ]
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, inputs: torch.Tensor, labels, batch_size: int = 512) -> float:
+    """Top-1 accuracy of ``model`` on (n, ...) ``inputs`` with (n,) integer ``labels``."""
+    model.eval()
+    device = next(model.parameters()).device
+    predictions = torch.cat(
+        [
+            model(inputs[i : i + batch_size].to(device)).argmax(1).cpu()
+            for i in range(0, len(inputs), batch_size)
+        ]
+    )
+    return float((predictions == torch.as_tensor(labels)).float().mean())
+
+
+# --------------------------------------------------------------------------
+# Distilled data (ZeroQ)
+# --------------------------------------------------------------------------
+def _batchnorms(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
+def bn_statistics(
+    model: nn.Module, inputs: torch.Tensor, per_sample: bool = False
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per-channel mean and (biased) variance of the input of every batch-norm layer, on ``inputs``.
+
+    The model runs in eval mode (batch norms normalise with their running
+    statistics, as at test time). Gradients flow back to ``inputs``.
+
+    Parameters
+    ----------
+    per_sample : False: statistics over the batch and all positions, (C,)
+        tensors; True: over each input's positions only, (n, C) tensors.
+
+    Returns
+    -------
+    list over batch-norm layers (module order) of (mean, var) tensors.
+    """
+    layers = _batchnorms(model)
+    if not layers:
+        raise ValueError("the model has no batch-norm layer")
+    stats = []
+
+    def hook(module, args, output):
+        stats.append(_moments(args[0], per_sample))
+
+    handles = [m.register_forward_hook(hook) for m in layers]
+    try:
+        model.eval()
+        model(inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    return stats
+
+
+def _moments(x: torch.Tensor, per_sample: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    dims = list(range(2, x.ndim)) if per_sample else [0] + list(range(2, x.ndim))
+    return x.mean(dim=dims), x.var(dim=dims, unbiased=False)
+
+
+def bn_statistics_loss(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    per_sample: bool = False,
+    input_mean: float | None = 0.0,
+    input_std: float | None = 1.0,
+) -> torch.Tensor:
+    r"""ZeroQ's batch-norm statistics loss of ``inputs``.
+
+    For every batch-norm layer ``l`` with running mean ``mu_l`` and running
+    variance ``v_l`` (per channel), and the mean ``m_l`` and biased variance
+    ``s2_l`` of its input on ``inputs``:
+
+    .. math::
+        \mathcal L = \sum_l \frac{1}{n}\sum_{i=1}^{n}
+            \lVert m_{l,i} - \mu_l \rVert_2^2
+            + \lVert \sqrt{s^2_{l,i} + \epsilon_l} - \sqrt{v_l + \epsilon_l} \rVert_2^2
+            \; + \; \frac{1}{n}\sum_{i=1}^{n} \lVert m_{0,i} - m_0 \rVert_2^2
+            + \lVert \sqrt{s^2_{0,i} + \epsilon} - s_0 \rVert_2^2,
+
+    with ``m_{l,i}``, ``s2_{l,i}`` the statistics of input ``i`` alone
+    (``per_sample=True``, as ZeroQ's code does: every distilled input must
+    look like a training input on its own) or, with ``per_sample=False``,
+    one term per layer with the statistics of the whole batch (the
+    equation of the paper). ``eps_l`` is the layer's own ``eps``. The last
+    term asks each input channel to have mean ``input_mean`` and standard
+    deviation ``input_std`` (0 and 1 for normalised images; ``None``
+    drops it; ``eps`` = 1e-5).
+
+    Returns
+    -------
+    scalar tensor (differentiable with respect to ``inputs``)
+    """
+    total = torch.zeros((), device=inputs.device)
+    for (mean, var), bn in zip(bn_statistics(model, inputs, per_sample), _batchnorms(model)):
+        total = total + _moment_loss(
+            mean, var, bn.running_mean, torch.sqrt(bn.running_var + bn.eps), bn.eps
+        )
+    if input_mean is not None and input_std is not None:
+        mean, var = _moments(inputs, per_sample)
+        target_mean, target_std = (
+            torch.full_like(mean, input_mean),
+            torch.full_like(mean, input_std),
+        )
+        total = total + _moment_loss(mean, var, target_mean, target_std, 1e-5)
+    return total
+
+
+def _moment_loss(mean, var, target_mean, target_std, eps) -> torch.Tensor:
+    squared = (mean - target_mean) ** 2 + (torch.sqrt(var + eps) - target_std) ** 2
+    return squared.sum(dim=-1).mean() if squared.ndim > 1 else squared.sum()
+
+
+def distill_inputs(
+    model: nn.Module,
+    n: int,
+    input_shape: Sequence[int],
+    n_steps: int = 200,
+    lr: float = 0.1,
+    seed: int = 0,
+    per_sample: bool = False,
+    input_mean: float | None = 0.0,
+    input_std: float | None = 1.0,
+    device: str = "cpu",
+) -> tuple[torch.Tensor, list[float]]:
+    """ZeroQ's distilled data: inputs optimised so that every batch norm sees its training statistics.
+
+    Start from standard Gaussian noise (:func:`gaussian_inputs`, the same
+    draw for a seed) and minimise :func:`bn_statistics_loss` over the
+    inputs with Adam; the model's weights stay fixed.
+
+    Parameters
+    ----------
+    n : number of inputs, distilled together as one batch.
+    input_shape : shape of one input, e.g. (1, 28, 28).
+    per_sample, input_mean, input_std : see :func:`bn_statistics_loss`.
+
+    Returns
+    -------
+    inputs : (n, *input_shape) float32 tensor on the CPU
+    history : the loss before each step, then the final loss (n_steps + 1 values)
+    """
+    check_range("n", n, 1, integer=True)
+    check_range("n_steps", n_steps, 0, integer=True)
+    check_range("lr", lr, 0)
+    device = resolve_device(device)
+    model = model.to(device).eval()
+    inputs = gaussian_inputs(n, input_shape, seed).to(device).requires_grad_(True)
+    optimiser = torch.optim.Adam([inputs], lr=lr)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    for p in trainable:
+        p.requires_grad_(False)
+
+    def loss_fn():
+        return bn_statistics_loss(model, inputs, per_sample, input_mean, input_std)
+
+    history = []
+    try:
+        for _ in range(n_steps):
+            loss = loss_fn()
+            history.append(loss.item())
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        with torch.no_grad():
+            history.append(loss_fn().item())
+    finally:
+        for p in trainable:
+            p.requires_grad_(True)
+    return inputs.detach().cpu(), history
+
+
+def gaussian_inputs(n: int, input_shape: Sequence[int], seed: int = 0) -> torch.Tensor:
+    """(n, *input_shape) standard Gaussian noise: the naive data-free calibration set."""
+    return torch.randn((n, *input_shape), generator=torch.Generator().manual_seed(seed))
+
+
+# --------------------------------------------------------------------------
+# The pocket tier: a batch-norm CNN on Fashion-MNIST
+# --------------------------------------------------------------------------
+def pocket_cnn(width: int = 8, n_classes: int = 10) -> nn.Sequential:
+    """Four 3x3 conv + batch-norm + ReLU blocks (28 -> 28 -> 14 -> 7 -> 4 pixels), global average pool, linear.
+
+    Channels: 1 -> width -> width -> 2 width -> 2 width -> n_classes (4,370
+    parameters for width 8).
+    """
+    check_range("width", width, 1, 4096, integer=True)
+
+    def block(c_in, c_out, stride):
+        return [
+            nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(),
+        ]
+
+    return nn.Sequential(
+        *block(1, width, 1),
+        *block(width, width, 2),
+        *block(width, 2 * width, 2),
+        *block(2 * width, 2 * width, 2),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(2 * width, n_classes),
+    )
+
+
+def fashion_tensors(
+    split: str = "test", n_per_class: int | None = None, seed: int = 0, root=None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fashion-MNIST as normalised tensors: ``(pixels / 255 - 0.2860) / 0.3530``.
+
+    Parameters
+    ----------
+    n_per_class : a class-balanced random subset (``zslkit.data.fashion.balanced_subset``), or None for all.
+
+    Returns
+    -------
+    inputs : (n, 1, 28, 28) float32 tensor
+    labels : (n,) int64 tensor
+    """
+    from zslkit.data.fashion import balanced_subset, load_fashion_mnist
+
+    images, labels = load_fashion_mnist(split, root)
+    if n_per_class is not None:
+        index = balanced_subset(labels, n_per_class, seed)
+        images, labels = images[index], labels[index]
+    x = (torch.from_numpy(np.array(images, dtype=np.float32)) / 255.0 - FASHION_MEAN) / FASHION_STD
+    return x.unsqueeze(1), torch.from_numpy(np.array(labels, dtype=np.int64))
+
+
+def train_pocket_cnn(
+    n_epochs: int = 6,
+    batch_size: int = 128,
+    lr: float = 3e-3,
+    width: int = 8,
+    n_per_class: int | None = None,
+    seed: int = 0,
+    log_every: int = 0,
+) -> tuple[nn.Module, list[dict]]:
+    """Train :func:`pocket_cnn` on the Fashion-MNIST training set (Adam, cosine-decayed learning rate).
+
+    Deterministic for a seed on one thread. Returns the model in eval mode
+    and a per-epoch history (training loss, seconds).
+    """
+    check_range("n_epochs", n_epochs, 1, integer=True)
+    check_range("batch_size", batch_size, 1, integer=True)
+    torch.manual_seed(seed)
+    x, y = fashion_tensors("train", n_per_class, seed)
+    model = pocket_cnn(width)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    steps_per_epoch = (len(x) + batch_size - 1) // batch_size
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, n_epochs * steps_per_epoch)
+    generator = torch.Generator().manual_seed(seed)
+    history = []
+    start = time.perf_counter()
+    for epoch in range(n_epochs):
+        model.train()
+        order = torch.randperm(len(x), generator=generator)
+        total = 0.0
+        for i in range(0, len(x), batch_size):
+            batch = order[i : i + batch_size]
+            loss = F.cross_entropy(model(x[batch]), y[batch])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += loss.item() * len(batch)
+        history.append(
+            {"epoch": epoch + 1, "loss": total / len(x), "seconds": time.perf_counter() - start}
+        )
+        if log_every and (epoch + 1) % log_every == 0:
+            print(
+                f"epoch {epoch + 1}: loss {total / len(x):.4f} ({time.perf_counter() - start:.0f} s)"
+            )
+    return model.eval(), history
+
+
+def load_pocket_cnn(path: str | Path = CHECKPOINT, device: str = "cpu") -> nn.Module:
+    """The shipped pocket CNN (its width is read from the checkpoint), in eval mode."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: no such checkpoint; make it with: python -m zslkit.domains.quantization"
+        )
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model = pocket_cnn(width=state["0.weight"].shape[0])
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    return model.to(resolve_device(device)).eval()
+
+
+def list_classifiers() -> list[str]:
+    """Every name :func:`load_classifier` accepts: ``"pocket_cnn"`` and torchvision's classification models."""
+    import torchvision
+
+    return ["pocket_cnn"] + sorted(torchvision.models.list_models(module=torchvision.models))
+
+
+def load_classifier(
+    name: str = "pocket_cnn", weights: str | None = None, device: str = "cpu"
+) -> tuple[nn.Module, tuple[int, ...]]:
+    """A trained image classifier with batch norms, and the shape of one input.
+
+    Parameters
+    ----------
+    name : ``"pocket_cnn"`` (Fashion-MNIST, 1x28x28) or a torchvision
+        classification model (``"resnet18"``, ``"mobilenet_v2"``, ...; 3x224x224).
+    weights : a local state-dict file (torchvision models: e.g. the file
+        torchvision downloads for ``ResNet18_Weights.IMAGENET1K_V1``);
+        ``None`` or ``""``: the shipped checkpoint for ``pocket_cnn``,
+        random weights for torchvision models; ``"none"``: random weights.
+
+    Returns
+    -------
+    model : eval mode; input_shape : e.g. (1, 28, 28)
+    """
+    check_choice("name", name, list_classifiers())
+    device = resolve_device(device)
+    random_init = weights is not None and str(weights).lower() == "none"
+    if name == "pocket_cnn":
+        if random_init:
+            return pocket_cnn().to(device).eval(), (1, 28, 28)
+        return load_pocket_cnn(weights or CHECKPOINT, device), (1, 28, 28)
+    import torchvision
+
+    model = torchvision.models.get_model(name, weights=None)
+    if weights and not random_init:
+        if not Path(weights).is_file():
+            raise FileNotFoundError(f"weights={weights!r}: no such file")
+        model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    return model.to(device).eval(), (3, 224, 224)
+
+
+def load_image_data(
+    dataset: str = "fashion_mnist",
+    split: str = "test",
+    n_per_class: int | None = None,
+    seed: int = 0,
+    root=None,
+    n_max: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images as normalised model inputs, with labels.
+
+    ``"fashion_mnist"``: :func:`fashion_tensors` (1x28x28). Any dataset of
+    :func:`zslkit.data.datasets.list_datasets` but ``"pocket"`` (``"imagenet"``,
+    ...): torchvision's ImageNet evaluation transform (resize 256, centre
+    crop 224, ImageNet mean and std), the first ``n_max`` images of a
+    seeded permutation. Class indices are the dataset's label order.
+
+    Returns
+    -------
+    inputs : (n, C, H, W) float32 tensor; labels : (n,) int64 tensor
+    """
+    if dataset == "fashion_mnist":
+        x, y = fashion_tensors(split, n_per_class, seed, root)
+        if n_max is not None:
+            keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n_max]
+            x, y = x[keep], y[keep]
+        return x, y
+    from torchvision import transforms
+
+    from zslkit.data.datasets import list_datasets, load_dataset
+
+    check_choice(
+        "dataset", dataset, ["fashion_mnist"] + [d for d in list_datasets() if d != "pocket"]
+    )
+    transform = transforms.Compose(
+        [
+            transforms.Resize(256),
+            transforms.CenterCrop(224),
+            transforms.ToTensor(),
+            transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+        ]
+    )
+    data = load_dataset(dataset, split, root=root, transform=transform)
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
+    order = order[:n_max] if n_max is not None else order
+    pairs = [data[int(i)] for i in order]
+    return torch.stack([p[0] for p in pairs]), torch.tensor([int(p[1]) for p in pairs])
+
+
+def main(argv: Sequence[str] | None = None) -> dict:
+    """Train the shipped pocket CNN and write its checkpoint and report.
+
+    ``python -m zslkit.domains.quantization [--epochs 6 --batch-size 128 --lr 3e-3 --width 8 --seed 0]``
+    """
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--width", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=CHECKPOINT)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    config = {
+        "n_epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "width": args.width,
+        "seed": args.seed,
+    }
+    model, history = train_pocket_cnn(**config, log_every=1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({k: v.detach().clone() for k, v in model.state_dict().items()}, args.out)
+    test_x, test_y = fashion_tensors("test")
+    report = {
+        "model": "pocket_cnn",
+        "checkpoint": args.out.name,
+        "size_bytes": args.out.stat().st_size,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "train_call": "zslkit.domains.quantization.train_pocket_cnn("
+        + ", ".join(f"{k}={v!r}" for k, v in config.items())
+        + ")",
+        "command": f"python -m zslkit.domains.quantization --epochs {args.epochs} --batch-size {args.batch_size} "
+        f"--lr {args.lr} --width {args.width} --seed {args.seed}",
+        "data": "Fashion-MNIST, all 60,000 training images (Debian dataset-fashion-mnist)",
+        "threads": args.threads,
+        "versions": {"torch": torch.__version__},
+        "history": [
+            {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
+            for row in history
+        ],
+        "test_accuracy": round(accuracy(load_pocket_cnn(args.out), test_x, test_y), 4),
+    }
+    if args.out == CHECKPOINT:
+        REPORT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(
+        json.dumps({k: report[k] for k in ("size_bytes", "parameters", "test_accuracy")}, indent=2)
+    )
+    return report
+
+
+if __name__ == "__main__":
+    main()

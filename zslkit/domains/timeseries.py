@@ -1,0 +1,679 @@
+"""Zero-shot forecasting with a tiny pretrained patch mixer, in the spirit of Tiny Time Mixers.
+
+A forecaster reads the last ``L`` points of a series (the context) and
+predicts the next ``H`` (the horizon). :class:`TinyTimeMixer` does it in
+four steps:
+
+1. **instance normalisation** (RevIN-style, :class:`InstanceNorm`): each
+   series in the batch is standardised by the mean and standard deviation
+   of its own context, ``z = (x - mu) / sigma``, and the forecast is mapped
+   back, ``y = mu + sigma * y_z``, so one model serves series of any scale;
+2. **patching**: the normalised context is cut into ``P = L / p``
+   non-overlapping patches of ``p`` points, each embedded by one linear map
+   into ``d`` features: a (P, d) table per series;
+3. **mixing**: MLP blocks that mix across patches (time), within a patch
+   (features) and, optionally, across the channels of a multivariate
+   series, each with a layer norm and a residual connection;
+4. a **linear head** from the flattened (P * d) table to the H values.
+
+It is channel-independent unless ``channel_mixing=True``: every channel
+goes through the same weights, so a model pretrained on univariate series
+forecasts each column of a multivariate file.
+
+:class:`MixerForecaster` wraps pretraining on a pool of real and synthetic
+series (:mod:`zslkit.data.series_data`), zero-shot prediction and few-shot
+fine-tuning in a scikit-learn-style estimator. The baselines
+(:func:`seasonal_naive`, :func:`ets_forecast`, :func:`arima_forecast`),
+the metrics (:func:`mase`, :func:`mse`) and :func:`evaluate` measure any of
+them on held-out series.
+
+``python -m zslkit.domains.timeseries`` writes the shipped checkpoint
+``data/checkpoints/tinymixer.pt`` and its report.
+
+Taught in: notebooks/41_time_series_zero_shot.ipynb
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import time
+import warnings
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from zslkit.checks import check_choice, check_range
+from zslkit.data.series_data import HeldOutSeries, load_pool, sample_windows, synthetic_series
+from zslkit.paths import data_dir
+
+CHECKPOINT = data_dir() / "checkpoints" / "tinymixer.pt"
+REPORT = data_dir() / "checkpoints" / "tinymixer.json"
+
+
+class InstanceNorm(nn.Module):
+    """Per-series, per-channel standardisation over the context, and its inverse (RevIN).
+
+    ``normalise`` takes x : (batch, length, channels) and returns the
+    standardised x and the statistics (mean, std), each (batch, 1, channels);
+    ``denormalise`` maps a (batch, horizon, channels) output back. With
+    ``affine=True`` a learned per-channel scale and shift act in the
+    normalised space, as in RevIN.
+    """
+
+    def __init__(self, n_channels: int = 1, affine: bool = False, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.affine = affine
+        if affine:
+            self.weight = nn.Parameter(torch.ones(n_channels))
+            self.bias = nn.Parameter(torch.zeros(n_channels))
+
+    def normalise(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        mean = x.mean(dim=1, keepdim=True)
+        std = torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + self.eps)
+        z = (x - mean) / std
+        if self.affine:
+            z = z * self.weight + self.bias
+        return z, (mean, std)
+
+    def denormalise(
+        self, y: torch.Tensor, stats: tuple[torch.Tensor, torch.Tensor]
+    ) -> torch.Tensor:
+        mean, std = stats
+        if self.affine:
+            y = (y - self.bias) / self.weight
+        return y * std + mean
+
+
+def _mlp(width: int, expansion: int, dropout: float) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Linear(width, width * expansion),
+        nn.GELU(),
+        nn.Dropout(dropout),
+        nn.Linear(width * expansion, width),
+        nn.Dropout(dropout),
+    )
+
+
+class MixerBlock(nn.Module):
+    """Residual MLPs across patches, across features and (optionally) across channels.
+
+    Input and output: (batch, channels, patches, d_model).
+    """
+
+    def __init__(
+        self,
+        n_patches: int,
+        d_model: int,
+        expansion: int = 2,
+        dropout: float = 0.0,
+        n_channels: int | None = None,
+    ):
+        super().__init__()
+        self.time_norm, self.time_mlp = nn.LayerNorm(d_model), _mlp(n_patches, expansion, dropout)
+        self.feature_norm, self.feature_mlp = (
+            nn.LayerNorm(d_model),
+            _mlp(d_model, expansion, dropout),
+        )
+        self.channel_mlp = None
+        if n_channels is not None:
+            self.channel_norm, self.channel_mlp = (
+                nn.LayerNorm(d_model),
+                _mlp(n_channels, expansion, dropout),
+            )
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        h = h + self.time_mlp(self.time_norm(h).transpose(-1, -2)).transpose(-1, -2)
+        h = h + self.feature_mlp(self.feature_norm(h))
+        if self.channel_mlp is not None:
+            h = h + self.channel_mlp(self.channel_norm(h).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        return h
+
+
+class TinyTimeMixer(nn.Module):
+    """Instance norm -> patches -> mixer blocks -> linear head.
+
+    Parameters
+    ----------
+    context_length : L, points read; a multiple of ``patch_length``.
+    horizon : H, points predicted.
+    patch_length : p, points per patch (P = L / p patches).
+    d_model : d, features per patch.
+    n_layers : mixer blocks.
+    expansion : hidden width of every MLP, as a multiple of its input.
+    dropout : dropout inside the MLPs.
+    n_channels : channels of the input (only used with ``channel_mixing``).
+    channel_mixing : add an MLP across channels to every block; otherwise
+        channels are forecast independently with shared weights.
+
+    ``forward(x)`` takes x : (batch, L) or (batch, L, channels) and returns
+    (batch, H) or (batch, H, channels), in the scale of x.
+    """
+
+    def __init__(
+        self,
+        context_length: int = 64,
+        horizon: int = 12,
+        patch_length: int = 8,
+        d_model: int = 32,
+        n_layers: int = 3,
+        expansion: int = 2,
+        dropout: float = 0.0,
+        n_channels: int = 1,
+        channel_mixing: bool = False,
+    ):
+        super().__init__()
+        for name, value in (
+            ("context_length", context_length),
+            ("horizon", horizon),
+            ("d_model", d_model),
+            ("patch_length", patch_length),
+            ("n_layers", n_layers),
+            ("expansion", expansion),
+            ("n_channels", n_channels),
+        ):
+            check_range(name, value, 1, integer=True)
+        check_range("dropout", dropout, 0.0, 0.99)
+        if context_length % patch_length:
+            raise ValueError(
+                f"context_length={context_length} must be a multiple of patch_length={patch_length}"
+            )
+        self.config = {
+            "context_length": context_length,
+            "horizon": horizon,
+            "patch_length": patch_length,
+            "d_model": d_model,
+            "n_layers": n_layers,
+            "expansion": expansion,
+            "dropout": dropout,
+            "n_channels": n_channels,
+            "channel_mixing": bool(channel_mixing),
+        }
+        self.context_length, self.horizon, self.patch_length = context_length, horizon, patch_length
+        self.n_patches = context_length // patch_length
+        self.norm = InstanceNorm(n_channels)
+        self.embed = nn.Linear(patch_length, d_model)
+        self.blocks = nn.ModuleList(
+            MixerBlock(
+                self.n_patches, d_model, expansion, dropout, n_channels if channel_mixing else None
+            )
+            for _ in range(n_layers)
+        )
+        self.head = nn.Linear(self.n_patches * d_model, horizon)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        univariate = x.ndim == 2
+        if univariate:
+            x = x.unsqueeze(-1)
+        if x.shape[1] != self.context_length:
+            raise ValueError(
+                f"expected a context of {self.context_length} points, got {x.shape[1]}"
+            )
+        z, stats = self.norm.normalise(x)
+        batch, _, channels = z.shape
+        patches = z.transpose(1, 2).reshape(batch, channels, self.n_patches, self.patch_length)
+        h = self.embed(patches)
+        for block in self.blocks:
+            h = block(h)
+        y = self.head(h.flatten(-2)).transpose(1, 2)
+        y = self.norm.denormalise(y, stats)
+        return y.squeeze(-1) if univariate else y
+
+
+def n_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def _normalised_pairs(
+    windows: np.ndarray, context_length: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split (n, L + H) windows into context and target, both standardised by the context."""
+    w = torch.from_numpy(np.asarray(windows, dtype=np.float32))
+    x, y = w[:, :context_length], w[:, context_length:]
+    mean = x.mean(1, keepdim=True)
+    std = torch.sqrt(x.var(1, keepdim=True, unbiased=False) + 1e-5)
+    return (x - mean) / std, (y - mean) / std
+
+
+def train_steps(
+    model: TinyTimeMixer,
+    draw: Callable[[int, np.random.Generator], np.ndarray],
+    n_steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int = 0,
+    parameters: Sequence[nn.Parameter] | None = None,
+    weight_decay: float = 1e-4,
+    loss: str = "mse",
+    log_every: int = 100,
+    device: str = "cpu",
+) -> list[dict]:
+    """AdamW with a cosine schedule on the MSE (or MAE) of standardised forecasts.
+
+    ``draw(n, rng)`` returns n windows of ``context_length + horizon``
+    points; both parts are standardised by the context's mean and standard
+    deviation, so every window weighs the same whatever its scale.
+
+    Returns
+    -------
+    history : list of dicts with ``step``, ``loss`` (mean since the last
+        row) and ``seconds``.
+    """
+    check_range("n_steps", n_steps, 1, integer=True)
+    check_range("batch_size", batch_size, 1, integer=True)
+    check_range("lr", lr, 1e-8, 1.0)
+    check_choice("loss", loss, ["mse", "mae"])
+    power = 2 if loss == "mse" else 1
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    params = list(model.parameters() if parameters is None else parameters)
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, n_steps)
+    model.to(device).train()
+    history, running, start = [], [], time.perf_counter()
+    for step in range(n_steps):
+        x, y = _normalised_pairs(draw(batch_size, rng), model.context_length)
+        value = torch.mean(torch.abs(model(x.to(device)) - y.to(device)) ** power)
+        optimizer.zero_grad(set_to_none=True)
+        value.backward()
+        optimizer.step()
+        scheduler.step()
+        running.append(value.item())
+        if (step + 1) % log_every == 0 or step + 1 == n_steps:
+            history.append(
+                {
+                    "step": step + 1,
+                    "loss": float(np.mean(running)),
+                    "seconds": time.perf_counter() - start,
+                }
+            )
+            running = []
+    model.eval()
+    return history
+
+
+def all_windows(values: np.ndarray, length: int) -> np.ndarray:
+    """Every window of ``length`` consecutive points of a 1-d series: (T - length + 1, length)."""
+    values = np.asarray(values, dtype=np.float32)
+    if len(values) < length:
+        return np.empty((0, length), dtype=np.float32)
+    return np.lib.stride_tricks.sliding_window_view(values, length).copy()
+
+
+class MixerForecaster:
+    """A :class:`TinyTimeMixer` pretrained on a pool of series, then used zero-shot.
+
+    Parameters
+    ----------
+    context_length, horizon, patch_length, d_model, n_layers, expansion :
+        the model (see :class:`TinyTimeMixer`).
+    n_steps, batch_size, lr : pretraining schedule (AdamW, cosine).
+    n_synthetic : synthetic series generated for the pool
+        (:func:`zslkit.data.series_data.synthetic_series`), each
+        ``4 * (context_length + horizon)`` points long.
+    real_fraction : share of every batch drawn from the real series given
+        to ``fit`` (the rest is synthetic).
+    loss : ``"mse"`` or ``"mae"`` of the standardised forecast.
+    seed : seeds the synthetic bank, the window draws and the weights.
+    device : ``"cpu"`` or ``"cuda"``.
+
+    Attributes
+    ----------
+    model_ : the trained :class:`TinyTimeMixer`, in eval mode (after ``fit`` or ``load``).
+    n_parameters_ : its trainable parameters.
+    history_ : pretraining loss history (after ``fit``).
+    n_real_series_ : real series long enough to draw windows from (after ``fit``).
+    """
+
+    def __init__(
+        self,
+        context_length: int = 64,
+        horizon: int = 12,
+        patch_length: int = 8,
+        d_model: int = 32,
+        n_layers: int = 3,
+        expansion: int = 2,
+        n_steps: int = 4000,
+        batch_size: int = 128,
+        lr: float = 3e-3,
+        n_synthetic: int = 2000,
+        real_fraction: float = 0.5,
+        loss: str = "mse",
+        seed: int = 0,
+        device: str = "cpu",
+    ):
+        self.context_length = context_length
+        self.horizon = horizon
+        self.patch_length = patch_length
+        self.d_model = d_model
+        self.n_layers = n_layers
+        self.expansion = expansion
+        self.n_steps = n_steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.n_synthetic = n_synthetic
+        self.real_fraction = real_fraction
+        self.loss = loss
+        self.seed = seed
+        self.device = device
+
+    def _build(self) -> TinyTimeMixer:
+        torch.manual_seed(self.seed)
+        return TinyTimeMixer(
+            self.context_length,
+            self.horizon,
+            self.patch_length,
+            self.d_model,
+            self.n_layers,
+            self.expansion,
+        )
+
+    def fit(self, series: Sequence[np.ndarray] = ()) -> "MixerForecaster":
+        """Pretrain on ``series`` (real, 1-d arrays; may be empty) plus a synthetic bank."""
+        check_range("real_fraction", self.real_fraction, 0.0, 1.0)
+        check_range("n_synthetic", self.n_synthetic, 0, integer=True)
+        window = self.context_length + self.horizon
+        real = [np.asarray(s, dtype=np.float32) for s in series if len(s) >= window]
+        fraction = self.real_fraction if real else 0.0
+        if fraction < 1 and self.n_synthetic == 0:
+            raise ValueError(
+                "n_synthetic=0 needs real_fraction=1 and real series of at least "
+                f"context_length + horizon = {window} points"
+            )
+        bank = (
+            list(synthetic_series(self.n_synthetic, 4 * window, seed=self.seed))
+            if self.n_synthetic
+            else []
+        )
+
+        def draw(n: int, rng: np.random.Generator) -> np.ndarray:
+            k = round(n * fraction)
+            parts = [sample_windows(real, k, window, rng)] if k else []
+            if n - k:
+                parts.append(sample_windows(bank, n - k, window, rng))
+            return np.concatenate(parts)
+
+        self.model_ = self._build()
+        self.n_real_series_ = len(real)
+        self.history_ = train_steps(
+            self.model_,
+            draw,
+            self.n_steps,
+            self.batch_size,
+            self.lr,
+            seed=self.seed,
+            loss=self.loss,
+            device=self.device,
+        )
+        self.n_parameters_ = n_parameters(self.model_)
+        return self
+
+    def predict(self, contexts: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+        """Forecast from the last ``context_length`` points of each context.
+
+        contexts : (n, T) array or a list of n 1-d arrays, T >= context_length.
+        Returns (n, horizon) float array.
+        """
+        rows = [np.asarray(c, dtype=np.float32)[-self.context_length :] for c in contexts]
+        if any(len(r) < self.context_length for r in rows):
+            raise ValueError(
+                f"every context needs at least context_length={self.context_length} points"
+            )
+        if not rows:
+            return np.empty((0, self.horizon))
+        x = torch.from_numpy(np.stack(rows)).to(self.device)
+        with torch.no_grad():
+            return self.model_(x).cpu().numpy().astype(float)
+
+    def finetune(
+        self,
+        values: np.ndarray,
+        n_steps: int = 100,
+        lr: float = 1e-3,
+        batch_size: int = 32,
+        part: str = "all",
+        seed: int = 0,
+    ) -> "MixerForecaster":
+        """A copy fine-tuned on every window of one series' own history (few-shot).
+
+        values : (T,) training part of the held-out series.
+        part : ``"all"`` weights, or ``"head"`` only (the backbone frozen).
+        """
+        check_choice("part", part, ["all", "head"])
+        window = self.context_length + self.horizon
+        windows = all_windows(values, window)
+        if len(windows) == 0:
+            raise ValueError(
+                f"the history has {len(values)} points, fewer than context_length + horizon = {window}"
+            )
+        tuned = copy.copy(self)
+        tuned.model_ = copy.deepcopy(self.model_)
+        params = tuned.model_.head.parameters() if part == "head" else tuned.model_.parameters()
+
+        def draw(n: int, rng: np.random.Generator) -> np.ndarray:
+            return windows[rng.integers(len(windows), size=n)]
+
+        tuned.finetune_history_ = train_steps(
+            tuned.model_,
+            draw,
+            n_steps,
+            min(batch_size, len(windows)),
+            lr,
+            seed=seed,
+            parameters=list(params),
+            loss=self.loss,
+            device=self.device,
+        )
+        return tuned
+
+    def save(self, path: str | Path = CHECKPOINT) -> Path:
+        """Weights (fp32) and model settings in one small file."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().clone() for k, v in self.model_.state_dict().items()}
+        torch.save({"config": self.model_.config, "state_dict": state}, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path = CHECKPOINT, device: str = "cpu") -> "MixerForecaster":
+        """A forecaster with the weights of a file written by :meth:`save`."""
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(
+                f"no mixer checkpoint at {str(path)!r}; write one with `python -m zslkit.domains.timeseries`"
+            )
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        config = blob["config"]
+        self = cls(
+            **{
+                k: config[k]
+                for k in (
+                    "context_length",
+                    "horizon",
+                    "patch_length",
+                    "d_model",
+                    "n_layers",
+                    "expansion",
+                )
+            },
+            device=device,
+        )
+        self.model_ = TinyTimeMixer(**config)
+        self.model_.load_state_dict(blob["state_dict"])
+        self.model_.to(device).eval()
+        self.n_parameters_ = n_parameters(self.model_)
+        return self
+
+
+def seasonal_naive(history: np.ndarray, horizon: int, period: int) -> np.ndarray:
+    """Repeat the last full season: ``y_hat[T + h] = y[T + h - m * (1 + (h - 1) // m)]`` (h = 1..H).
+
+    With ``period == 1`` (or a history shorter than one season) it repeats
+    the last value (naive).
+    """
+    history = np.asarray(history, dtype=float)
+    m = period if len(history) >= period else 1
+    return history[-m:][np.arange(horizon) % m]
+
+
+def mase(y_true: np.ndarray, y_pred: np.ndarray, history: np.ndarray, period: int) -> float:
+    """Mean absolute scaled error (Hyndman & Koehler).
+
+    ``MASE = mean_h |y_h - y_hat_h| / mean_{t > m} |y_t - y_{t-m}|``, the
+    denominator the in-sample MAE of the seasonal naive one-season-ahead
+    forecast over ``history``. Below 1: better than that in-sample naive.
+    """
+    history = np.asarray(history, dtype=float)
+    m = period if len(history) > period else 1
+    scale = np.mean(np.abs(history[m:] - history[:-m]))
+    if not scale > 0:
+        raise ValueError("the history is constant at the seasonal lag; MASE is undefined")
+    return float(np.mean(np.abs(np.asarray(y_true, float) - np.asarray(y_pred, float))) / scale)
+
+
+def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean squared error."""
+    return float(np.mean((np.asarray(y_true, float) - np.asarray(y_pred, float)) ** 2))
+
+
+def ets_forecast(history: np.ndarray, horizon: int, period: int) -> np.ndarray:
+    """Holt-Winters exponential smoothing (ETS point forecasts): damped additive trend, seasonal term.
+
+    The seasonal term is multiplicative when the history is positive,
+    additive otherwise, and left out when ``period == 1`` or the history
+    holds fewer than two seasons. Fitted by statsmodels' maximum likelihood
+    (deterministic).
+    """
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    history = np.asarray(history, dtype=float)
+    seasonal = None
+    if period > 1 and len(history) >= 2 * period:
+        seasonal = "mul" if history.min() > 0 else "add"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = ExponentialSmoothing(
+            history,
+            trend="add",
+            damped_trend=True,
+            seasonal=seasonal,
+            seasonal_periods=period if seasonal else None,
+        )
+        return np.asarray(model.fit().forecast(horizon), dtype=float)
+
+
+def arima_forecast(history: np.ndarray, horizon: int, period: int) -> np.ndarray:
+    """Seasonal ARIMA(0,1,1)(0,1,1)_m, Box and Jenkins' airline model (ARIMA(0,1,1) if m = 1).
+
+    Fitted by statsmodels' SARIMAX maximum likelihood (deterministic).
+    """
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    history = np.asarray(history, dtype=float)
+    seasonal = (0, 1, 1, period) if period > 1 and len(history) >= 2 * period + 2 else (0, 0, 0, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = SARIMAX(history, order=(0, 1, 1), seasonal_order=seasonal).fit(disp=False)
+        return np.asarray(fit.forecast(horizon), dtype=float)
+
+
+BASELINES = {"seasonal_naive": seasonal_naive, "ets": ets_forecast, "arima": arima_forecast}
+
+
+def forecast(
+    series: HeldOutSeries, method: str | MixerForecaster, horizon: int, history_length: int = 0
+) -> np.ndarray:
+    """Forecasts of one method at every origin of a held-out series.
+
+    method : a name of :data:`BASELINES` or a fitted :class:`MixerForecaster`
+        (which reads only its last ``context_length`` points).
+    history_length : the baselines see at most this many points before each
+        origin (0 = all of them).
+
+    Returns (n_origins, horizon) float array.
+    """
+    if isinstance(method, MixerForecaster):
+        return method.predict([series.values[:o] for o in series.origins])
+    check_choice("method", method, list(BASELINES))
+    start = (lambda o: max(0, o - history_length)) if history_length else (lambda o: 0)
+    return np.stack(
+        [
+            BASELINES[method](series.values[start(o) : o], horizon, series.period)
+            for o in series.origins
+        ]
+    )
+
+
+def evaluate(series: HeldOutSeries, forecasts: np.ndarray) -> dict[str, float]:
+    """MASE and MSE of (n_origins, horizon) forecasts, averaged over origins.
+
+    MASE scales each origin's error by the seasonal-naive in-sample MAE of
+    everything before it; MSE is measured on the series standardised by its
+    training part (``series.mean``, ``series.std``), the benchmarks' scale.
+    """
+    horizon = forecasts.shape[1]
+    m = series.period
+    diffs = np.abs(series.values[m:] - series.values[:-m])
+    cumulative = np.concatenate([[0.0], np.cumsum(diffs)])
+    errors, scaled = [], []
+    for row, o in enumerate(series.origins):
+        truth = series.values[o : o + horizon]
+        scale = cumulative[o - m] / (o - m)
+        errors.append(np.mean(np.abs(truth - forecasts[row])) / scale)
+        scaled.append(np.mean(((truth - forecasts[row]) / series.std) ** 2))
+    return {"mase": float(np.mean(errors)), "mse": float(np.mean(scaled))}
+
+
+def main(argv: Sequence[str] | None = None) -> dict:
+    """Pretrain the shipped mixer on the pocket pool and write its checkpoint and report.
+
+    ``python -m zslkit.domains.timeseries [--steps 4000 --seed 0 --out data/checkpoints/tinymixer.pt]``
+    """
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--steps", type=int, default=4000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=CHECKPOINT)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    forecaster = MixerForecaster(n_steps=args.steps, seed=args.seed)
+    _, pool = load_pool()
+    start = time.perf_counter()
+    forecaster.fit(pool)
+    seconds = time.perf_counter() - start
+    path = forecaster.save(args.out)
+    report = {
+        "checkpoint": path.name,
+        "size_bytes": path.stat().st_size,
+        "parameters": forecaster.n_parameters_,
+        "model": forecaster.model_.config,
+        "command": f"python -m zslkit.domains.timeseries --steps {args.steps} --seed {args.seed}",
+        "training": {
+            k: getattr(forecaster, k)
+            for k in ("n_steps", "batch_size", "lr", "n_synthetic", "real_fraction", "loss", "seed")
+        },
+        "pool_series": forecaster.n_real_series_,
+        "train_seconds": round(seconds, 1),
+        "threads": args.threads,
+        "versions": {"torch": torch.__version__},
+        "history": [
+            {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
+            for row in forecaster.history_
+        ],
+    }
+    if args.out == CHECKPOINT:
+        REPORT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(
+        json.dumps({k: report[k] for k in ("train_seconds", "size_bytes", "parameters")}, indent=2)
+    )
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,365 @@
+"""Zero-shot action recognition from frame features: pooling versus a temporal head.
+
+An image-text model turns a video into a video by frames: encode every
+frame, combine the frame features into one clip feature, compare it with
+text features of action prompts ("a video of an object moving left").
+ViFi-CLIP combines frames by averaging; X-CLIP, Mug-STAN and ZeroI2V add
+modules that model time. Averaging forgets the order of the frames, so a
+clip and the same clip played backwards get *identical* features: an
+average cannot tell "moving left" from "moving right". This module gives
+
+* :func:`encode_clips` -- per-frame features of a batch of clips;
+* :func:`action_text_features` -- one text feature per action (a prompt
+  ensemble), :func:`center_text_features` -- the same with their shared
+  component removed;
+* :func:`mean_pool` -- the order-blind clip feature;
+* :class:`TemporalHead` / :class:`ClipTextHead` -- a small head (a few
+  thousand parameters) that maps a clip's frame features into the text
+  space, through the average frame (the pooled branch) plus a 1-D
+  convolution over frame *differences* (the temporal branch), trained with
+  a cross-entropy over the text features of the seen actions;
+* :func:`direction_accuracy` -- how often a clip scores its own action above
+  the opposite one (chance 0.5);
+* :func:`clip_objects` -- which object ("red star") each pocket clip shows,
+  so that heads can be trained on some objects and tested on others.
+
+Taught in: notebooks/43_video_zero_shot.ipynb
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from zslkit.checks import check_choice, check_range, resolve_device
+from zslkit.data import world
+from zslkit.models.zeroshot import zero_shot_classifier
+
+
+def opposite_action(action: str) -> str:
+    """The action played backwards: ``"moving left"`` <-> ``"moving right"``, ``"growing"`` <-> ``"shrinking"``."""
+    check_choice("action", action, world.ACTIONS)
+    return world.ACTIONS[
+        world.ACTIONS.index(action) ^ 1
+    ]  # world.ACTIONS lists opposite actions in pairs
+
+
+def clip_objects(
+    n_per_action: int,
+    seed: int = 0,
+    frames: int = 8,
+    size: int = 32,
+    variant: str = "photo",
+    actions: Sequence[str] = world.ACTIONS,
+) -> list[str]:
+    """The object ("red star") in each clip of ``world.make_clips`` called with the same arguments.
+
+    ``frames`` is accepted so that the call can mirror ``make_clips``' exactly;
+    objects do not depend on it.
+
+    Returns
+    -------
+    list of ``len(actions) * n_per_action`` class names of the pocket world, in clip order.
+    """
+    check_range("n_per_action", n_per_action, 1, integer=True)
+    check_range("frames", frames, 2, 64, integer=True)
+    names = []
+    for action in actions:
+        check_choice("action", action, world.ACTIONS)
+        # make_clips draws the objects of an action pair from this generator (see world._clip_draws).
+        draws = world._clip_draws(
+            world.ACTIONS.index(action) // 2, n_per_action, seed, variant, size
+        )
+        names += [
+            f"{world.ATTRIBUTES['colour'][c]} {world.ATTRIBUTES['shape'][s]}"
+            for c, s in zip(draws["colour"], draws["shape"])
+        ]
+    return names
+
+
+def frames_to_tensor(frames: np.ndarray, model: Any) -> torch.Tensor:
+    """Batch-convert uint8 frames to model input: scale, resize, normalise.
+
+    The mean, std and input size come from ``model.visual.preprocess_cfg``
+    (open_clip). Frames are resized with bicubic interpolation when the
+    model's input size differs (e.g. 32 -> 224 pixels for ViT-B-32); at the
+    native size this equals open_clip's ``preprocess`` exactly, without a
+    PIL round trip per frame.
+
+    Parameters
+    ----------
+    frames : (n, h, w, 3) uint8 array
+
+    Returns
+    -------
+    (n, 3, size, size) float32 tensor
+    """
+    cfg = getattr(getattr(model, "visual", None), "preprocess_cfg", {}) or {}
+    import open_clip
+
+    mean = torch.tensor(cfg.get("mean", open_clip.OPENAI_DATASET_MEAN), dtype=torch.float32).view(
+        1, 3, 1, 1
+    )
+    std = torch.tensor(cfg.get("std", open_clip.OPENAI_DATASET_STD), dtype=torch.float32).view(
+        1, 3, 1, 1
+    )
+    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
+    size = cfg.get("size", x.shape[-1])
+    size = tuple(size) if isinstance(size, (tuple, list)) else (int(size), int(size))
+    if tuple(x.shape[-2:]) != size:
+        x = F.interpolate(x, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
+    return (x - mean) / std
+
+
+@torch.no_grad()
+def encode_clips(
+    model: Any, clips: np.ndarray, batch_size: int = 512, device: str = "cpu"
+) -> torch.Tensor:
+    """Frame features of clips: every frame through the image encoder.
+
+    Parameters
+    ----------
+    model : an open_clip model (``zslkit.models.backbones.load_backbone``).
+    clips : (n, T, h, w, 3) uint8 array (``world.make_clips``).
+    batch_size : frames per encoder batch.
+
+    Returns
+    -------
+    clip_features : (n, T, d) float32 tensor on the CPU; each frame's feature is L2-normalised.
+    """
+    check_range("batch_size", batch_size, 1, integer=True)
+    device = resolve_device(device)
+    clips = np.asarray(clips)
+    if clips.ndim != 5 or clips.shape[-1] != 3:
+        raise ValueError(f"clips must have shape (n, T, h, w, 3); got {clips.shape}")
+    n, t = clips.shape[:2]
+    frames = clips.reshape(n * t, *clips.shape[2:])
+    chunks = [
+        model.encode_image(
+            frames_to_tensor(frames[i : i + batch_size], model).to(device), normalize=True
+        )
+        .float()
+        .cpu()
+        for i in range(0, len(frames), batch_size)
+    ]
+    return torch.cat(chunks).reshape(n, t, -1)
+
+
+def action_text_features(
+    model: Any,
+    tokenizer: Callable,
+    action_names: Sequence[str],
+    templates: Sequence[str],
+    device: str = "cpu",
+) -> torch.Tensor:
+    """One text feature per action: the prompt ensemble of :func:`zslkit.models.zeroshot.zero_shot_classifier`.
+
+    Returns
+    -------
+    text_features : (C, d) float32 tensor, L2-normalised rows
+        (row c is ``normalise(mean_t normalise(enc(templates[t](action_names[c]))))``).
+    """
+    return zero_shot_classifier(
+        model, tokenizer, action_names, templates, device=device
+    ).T.contiguous()
+
+
+def center_text_features(text_features: torch.Tensor) -> torch.Tensor:
+    """Remove the component that all rows share: ``normalise(t_c - mean_c t_c)``.
+
+    When the prompts differ in one word ("... moving left." / "... moving
+    right.") their features are nearly parallel; centring keeps only what
+    tells them apart. It changes every logit of an image by the same
+    ``f . mean`` before the rescaling, so it changes which class wins only
+    through the renormalisation.
+
+    Returns
+    -------
+    (C, d) float32 tensor, L2-normalised rows.
+    """
+    text_features = torch.as_tensor(text_features, dtype=torch.float32)
+    return F.normalize(text_features - text_features.mean(dim=0, keepdim=True), dim=-1)
+
+
+def mean_pool(clip_features: torch.Tensor) -> torch.Tensor:
+    """The order-blind clip feature ``normalise((1/T) sum_t f_t)``: (n, T, d) -> (n, d)."""
+    return F.normalize(torch.as_tensor(clip_features, dtype=torch.float32).mean(dim=1), dim=-1)
+
+
+def direction_accuracy(logits, labels, action_names: Sequence[str]) -> float:
+    """How often a clip scores its own action above the opposite action (ties count half).
+
+    Only clips whose action's opposite is among ``action_names`` count.
+    Chance, and the exact score of any method that ignores frame order on
+    a set holding every clip together with its reverse, is 0.5.
+
+    Parameters
+    ----------
+    logits : (n, C) scores of the clips for ``action_names``
+    labels : (n,) ints indexing ``action_names``
+    """
+    logits, labels = np.asarray(logits, dtype=np.float64), np.asarray(labels)
+    index = {a: i for i, a in enumerate(action_names)}
+    wins = []
+    for row, label in zip(logits, labels):
+        other = index.get(opposite_action(action_names[label]))
+        if other is not None:
+            wins.append(
+                1.0 if row[label] > row[other] else 0.5 if row[label] == row[other] else 0.0
+            )
+    if not wins:
+        raise ValueError("no clip has its opposite action among action_names")
+    return float(np.mean(wins))
+
+
+class TemporalHead(nn.Module):
+    """Map a clip's frame features into the text space.
+
+    .. math::
+        v = \\mathrm{normalise}\\Big(A\\,\\tfrac{1}{T}\\sum_t f_t
+            + B\\,\\tfrac{1}{T-1}\\sum_{t} \\mathrm{relu}\\big(\\mathrm{conv}(\\Delta f)_t\\big)\\Big),
+        \\qquad \\Delta f_t = f_{t+1} - f_t,
+
+    with ``A`` a (d, d) linear map (initialised to the identity, so an
+    untrained pooled head *is* mean pooling), ``conv`` a 1-D convolution
+    over time from d to ``hidden`` channels and ``B`` a (hidden -> d) map
+    initialised to zero. Played backwards, a clip's differences change sign
+    and order, so the temporal branch can tell the two directions apart;
+    with ``temporal=False`` only the pooled branch is left, and a clip and
+    its reverse get the same ``v``. ``logit_scale`` is a learned
+    temperature (initial value 10).
+    """
+
+    def __init__(self, dim: int, hidden: int = 16, kernel: int = 3, temporal: bool = True):
+        super().__init__()
+        self.pool = nn.Linear(dim, dim)
+        with torch.no_grad():
+            self.pool.weight.copy_(torch.eye(dim))
+            self.pool.bias.zero_()
+        self.temporal = temporal
+        if temporal:
+            self.conv = nn.Conv1d(dim, hidden, kernel, padding=kernel // 2)
+            self.out = nn.Linear(hidden, dim)
+            with torch.no_grad():
+                self.out.weight.zero_()
+                self.out.bias.zero_()
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(10.0)))
+
+    def forward(self, clip_features: torch.Tensor) -> torch.Tensor:
+        """(n, T, d) frame features -> (n, d) L2-normalised clip embeddings."""
+        v = self.pool(clip_features.mean(dim=1))
+        if self.temporal:
+            diffs = (clip_features[:, 1:] - clip_features[:, :-1]).transpose(1, 2)  # (n, d, T-1)
+            v = v + self.out(F.relu(self.conv(diffs)).mean(dim=-1))
+        return F.normalize(v, dim=-1)
+
+
+class ClipTextHead:
+    """A scikit-learn style estimator around :class:`TemporalHead`.
+
+    ``fit`` trains the head with full-batch Adam on
+    ``cross_entropy(logit_scale * v @ text_features.T, labels)``, where the
+    rows of ``text_features`` are the (seen) actions' text features; the
+    text encoder stays frozen. Afterwards the head scores clips against the
+    text features of *any* actions, seen or not.
+
+    Parameters
+    ----------
+    temporal : False leaves only the pooled branch (an order-blind head).
+    hidden, kernel : channels and time width of the temporal convolution.
+    n_steps, lr, weight_decay : the optimiser (Adam, full batch).
+    seed : initialisation of the head.
+
+    Attributes
+    ----------
+    head_ : the trained :class:`TemporalHead`.
+    text_features_ : (C, d) the text features it was trained against.
+    loss_history_ : training loss per step.
+    n_parameters_ : number of trained parameters.
+    """
+
+    def __init__(
+        self,
+        temporal: bool = True,
+        hidden: int = 16,
+        kernel: int = 3,
+        n_steps: int = 150,
+        lr: float = 1e-2,
+        weight_decay: float = 0.0,
+        seed: int = 0,
+        device: str = "cpu",
+    ):
+        self.temporal = temporal
+        self.hidden = hidden
+        self.kernel = kernel
+        self.n_steps = n_steps
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.seed = seed
+        self.device = device
+
+    def fit(
+        self, clip_features: torch.Tensor, labels, text_features: torch.Tensor
+    ) -> "ClipTextHead":
+        """Train on (n, T, d) ``clip_features`` whose ``labels`` index the rows of (C, d) ``text_features``."""
+        check_range("hidden", self.hidden, 1, integer=True)
+        check_range("kernel", self.kernel, 1, integer=True)
+        check_range("n_steps", self.n_steps, 0, integer=True)
+        check_range("lr", self.lr, 0)
+        device = resolve_device(self.device)
+        x = torch.as_tensor(clip_features, dtype=torch.float32).to(device)
+        y = torch.as_tensor(np.asarray(labels), dtype=torch.long).to(device)
+        text = F.normalize(torch.as_tensor(text_features, dtype=torch.float32), dim=-1).to(device)
+        if x.ndim != 3 or x.shape[1] < 2:
+            raise ValueError(f"clip_features must have shape (n, T>=2, d); got {tuple(x.shape)}")
+        if int(y.max()) >= len(text) or int(y.min()) < 0:
+            raise ValueError(f"labels must index the {len(text)} rows of text_features")
+        torch.manual_seed(self.seed)
+        head = TemporalHead(x.shape[-1], self.hidden, self.kernel, self.temporal).to(device)
+        optimiser = torch.optim.Adam(head.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        self.loss_history_ = []
+        for _ in range(self.n_steps):
+            loss = F.cross_entropy(head.logit_scale.exp() * head(x) @ text.T, y)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            self.loss_history_.append(loss.item())
+        self.head_ = head.eval()
+        self.text_features_ = text.cpu()
+        self.n_parameters_ = sum(p.numel() for p in head.parameters())
+        return self
+
+    @torch.no_grad()
+    def embed(self, clip_features: torch.Tensor) -> torch.Tensor:
+        """(n, T, d) frame features -> (n, d) L2-normalised clip embeddings in the text space."""
+        device = next(self.head_.parameters()).device
+        return self.head_(torch.as_tensor(clip_features, dtype=torch.float32).to(device)).cpu()
+
+    def decision_function(
+        self, clip_features: torch.Tensor, text_features: torch.Tensor | None = None
+    ) -> np.ndarray:
+        """(n, C) logits ``logit_scale * embed(clips) @ normalise(text_features).T`` (default: the training text)."""
+        text = (
+            self.text_features_
+            if text_features is None
+            else F.normalize(torch.as_tensor(text_features, dtype=torch.float32), dim=-1)
+        )
+        scale = float(self.head_.logit_scale.detach().exp())
+        return (scale * self.embed(clip_features) @ text.T).numpy()
+
+    def predict(
+        self, clip_features: torch.Tensor, text_features: torch.Tensor | None = None
+    ) -> np.ndarray:
+        """(n,) index of the best-scoring text feature for every clip."""
+        return self.decision_function(clip_features, text_features).argmax(axis=1)
+
+    def score(
+        self, clip_features: torch.Tensor, labels, text_features: torch.Tensor | None = None
+    ) -> float:
+        """Top-1 accuracy."""
+        return float(np.mean(self.predict(clip_features, text_features) == np.asarray(labels)))

@@ -1,0 +1,30 @@
+"""The pocket lab: pretraining ToyCLIP on the pocket world, and the contrastive losses it can be pretrained with (Part II, chapter 26).
+
+Every public class and function of the wing's modules can be imported from
+the wing itself (``from zslkit.lab import alignment``); the modules are
+imported on first use, so importing the wing stays cheap.
+"""
+
+from zslkit._lazy import lazy_exports
+
+_EXPORTS = {
+    "alignment": "losses",
+    "caption_weights": "losses",
+    "clip_loss": "losses",
+    "cloob_loss": "losses",
+    "cwcl_loss": "losses",
+    "encode_images": "toyclip",
+    "evaluate": "toyclip",
+    "get_loss": "losses",
+    "hopfield_retrieval": "losses",
+    "infoloob_loss": "losses",
+    "load": "toyclip",
+    "pretrain": "toyclip",
+    "register": "toyclip",
+    "save_checkpoint": "toyclip",
+    "text_weights": "losses",
+    "to_tensor": "toyclip",
+    "training_defaults": "toyclip",
+    "uniformity": "losses",
+}
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,259 @@
+"""Image and text features of a frozen backbone, with an explicit on-disk cache.
+
+Most methods of the book work on frozen features, so images go through the
+image encoder once: :func:`extract_features` caches its result under
+``zslkit.paths.cache_dir() / "features"``, in a file named by the SHA-256 of
+a canonical JSON *key* that lists everything that changes the result: the
+backbone and its weights, the dataset with its split and options, the image
+transform. :func:`cache_key_for` shows a reader that key and
+:func:`cache_path` where it lives. Files are written atomically and carry a
+checksum; a corrupted or truncated file is rebuilt, with a warning.
+
+Taught in: notebooks/20_prompt_ensembling.ipynb (and every notebook that uses frozen features).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from zslkit.checks import check_range, resolve_device
+from zslkit.paths import cache_dir
+
+CACHE_FORMAT = 1
+logger = logging.getLogger(__name__)
+
+
+def _describe_transform(transform: Any) -> str | None:
+    """``repr`` of a transform without memory addresses, so the key is the same in every process."""
+    if transform is None:
+        return None
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(transform))
+
+
+def cache_key_for(model: Any = None, dataset: Any = None, extra: dict | None = None) -> dict:
+    """The cache key of the features of ``model`` on ``dataset``.
+
+    Parameters
+    ----------
+    model : a backbone from :func:`zslkit.models.backbones.load_backbone`; its
+        ``zslkit_id`` names the architecture and weights (tag, or checkpoint hash).
+    dataset : a dataset from :func:`zslkit.data.datasets.load_dataset`; its
+        ``cache_id`` names the data (name, split, variant, n_per_class, seed,
+        classes, ...) and its ``transform`` is part of the key.
+    extra : anything else that changes the features (merged in last).
+
+    Returns
+    -------
+    dict, JSON-serialisable. ``"backbone"`` or ``"dataset"`` is ``None`` when
+    the object does not identify itself (e.g. random weights); such features
+    are cached only if ``extra`` is given.
+    """
+    key: dict[str, Any] = {"format": CACHE_FORMAT}
+    key["backbone"] = getattr(model, "zslkit_id", None)
+    key["dataset"] = getattr(dataset, "cache_id", None)
+    key["transform"] = _describe_transform(getattr(dataset, "transform", None))
+    key["n"] = None if dataset is None else len(dataset)
+    if extra:
+        key.update(extra)
+    return key
+
+
+def canonical_json(key: dict) -> str:
+    """The key as canonical JSON: sorted keys, no spaces (the text that is hashed)."""
+    return json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def key_hash(key: dict) -> str:
+    """SHA-256 hex digest of :func:`canonical_json` of ``key``."""
+    return hashlib.sha256(canonical_json(key).encode("utf-8")).hexdigest()
+
+
+def cache_path(key: dict) -> Path:
+    """Where the features of ``key`` are cached: ``cache_dir()/features/<sha256>.pt``."""
+    return cache_dir() / "features" / f"{key_hash(key)}.pt"
+
+
+def _checksum(image_features: torch.Tensor, labels: torch.Tensor) -> str:
+    digest = hashlib.sha256()
+    digest.update(image_features.contiguous().numpy().tobytes())
+    digest.update(labels.contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _save(
+    path: Path, key: dict, image_features: torch.Tensor, labels: torch.Tensor, seconds: float
+) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "key": canonical_json(key),
+        "shape": list(image_features.shape),
+        "sha256": _checksum(image_features, labels),
+        "seconds": float(seconds),
+        "image_features": image_features,
+        "labels": labels,
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(record, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_cached(key: dict) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The cached ``(image_features, labels)`` of ``key``, or ``None`` if absent or invalid.
+
+    A file that cannot be read, or whose key, shapes or checksum do not
+    match, is reported with a warning and treated as absent.
+    """
+    path = cache_path(key)
+    if not path.is_file():
+        return None
+    try:
+        record = torch.load(path, map_location="cpu", weights_only=True)
+        image_features, labels = record["image_features"], record["labels"]
+        problems = []
+        if record["key"] != canonical_json(key):
+            problems.append("its key differs")
+        if list(image_features.shape) != list(record["shape"]) or labels.shape != (
+            image_features.shape[0],
+        ):
+            problems.append("its shapes differ")
+        elif _checksum(image_features, labels) != record["sha256"]:
+            problems.append("its checksum differs")
+    except Exception as error:  # truncated or corrupted: any unpickling error
+        problems = [f"it cannot be read ({type(error).__name__}: {error})"]
+    if problems:
+        logger.warning("feature cache %s is invalid (%s); rebuilding it", path, "; ".join(problems))
+        return None
+    return image_features, labels
+
+
+@torch.no_grad()
+def extract_features(
+    model: Any,
+    dataset: torch.utils.data.Dataset,
+    batch_size: int = 256,
+    device: str = "cpu",
+    cache_key: dict | None = None,
+    cache: bool = True,
+    progress: bool = True,
+    num_workers: int = 0,
+    return_info: bool = False,
+):
+    """Encode every image of ``dataset`` with ``model.encode_image``, cached on disk.
+
+    Parameters
+    ----------
+    model : an open_clip-style model (``encode_image``), already on ``device``.
+    dataset : yields ``(image tensor, label)``; a dataset from
+        :func:`zslkit.data.datasets.load_dataset` needs ``transform=preprocess``.
+    batch_size, device, num_workers : how to run the encoder.
+    cache_key : extra entries for the cache key (see :func:`cache_key_for`);
+        needed to cache when the model or dataset does not identify itself.
+    cache : read and write the cache (``False``: always recompute, write nothing).
+    progress : show a tqdm progress bar.
+    return_info : also return a dict with ``seconds`` (wall time of this
+        call), ``from_cache``, ``key`` and ``path`` (``None`` when not cached).
+
+    Returns
+    -------
+    image_features : (n, d) float32 tensor, L2-normalised rows.
+    labels : (n,) int64 tensor.
+    info : dict, only with ``return_info=True``.
+    """
+    from tqdm import tqdm
+
+    check_range("batch_size", batch_size, 1, integer=True)
+    device = resolve_device(device)
+    if getattr(dataset, "transform", True) is None:
+        raise ValueError(
+            "dataset.transform is None: load the dataset with transform=preprocess from load_backbone"
+        )
+    start = time.perf_counter()
+    key = cache_key_for(model, dataset, cache_key)
+    cacheable = cache and (
+        cache_key is not None or (key["backbone"] is not None and key["dataset"] is not None)
+    )
+    if cache and not cacheable:
+        logger.info(
+            "features not cached: the model or dataset does not identify itself; pass cache_key="
+        )
+    if cacheable:
+        cached = load_cached(key)
+        if cached is not None:
+            info = {
+                "seconds": time.perf_counter() - start,
+                "from_cache": True,
+                "key": key,
+                "path": cache_path(key),
+            }
+            return (*cached, info) if return_info else cached
+
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers
+    )
+    chunks, label_chunks = [], []
+    for images, labels in tqdm(loader, desc="image features", disable=not progress, leave=False):
+        features = model.encode_image(images.to(device))
+        chunks.append(F.normalize(features.float(), dim=-1).cpu())
+        label_chunks.append(torch.as_tensor(labels, dtype=torch.int64))
+    if was_training:
+        model.train()
+    image_features = torch.cat(chunks) if chunks else torch.zeros(0, 0)
+    labels = torch.cat(label_chunks) if label_chunks else torch.zeros(0, dtype=torch.int64)
+    seconds = time.perf_counter() - start
+    path = None
+    if cacheable:
+        path = cache_path(key)
+        _save(path, key, image_features, labels, seconds)
+    info = {"seconds": seconds, "from_cache": False, "key": key, "path": path}
+    return (image_features, labels, info) if return_info else (image_features, labels)
+
+
+@torch.no_grad()
+def encode_text(
+    model: Any,
+    tokenizer: Callable,
+    texts: Sequence[str],
+    batch_size: int = 256,
+    device: str = "cpu",
+    progress: bool = False,
+) -> torch.Tensor:
+    """Encode ``texts`` with ``model.encode_text``.
+
+    Returns
+    -------
+    text_features : (len(texts), d) float32 tensor on the CPU, L2-normalised rows.
+    """
+    from tqdm import tqdm
+
+    check_range("batch_size", batch_size, 1, integer=True)
+    device = resolve_device(device)
+    texts = list(texts)
+    chunks = []
+    for i in tqdm(
+        range(0, len(texts), batch_size), desc="text features", disable=not progress, leave=False
+    ):
+        tokens = tokenizer(texts[i : i + batch_size]).to(device)
+        chunks.append(F.normalize(model.encode_text(tokens).float(), dim=-1).cpu())
+    return torch.cat(chunks) if chunks else torch.zeros(0, 0)

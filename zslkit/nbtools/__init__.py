@@ -1,0 +1,1 @@
+"""Notebook machinery: the `zslkit` command (run, check, list), recording figures, checking them against the committed ones, building and checking the book, student versions. Imports only the shared pieces at the top of zslkit."""

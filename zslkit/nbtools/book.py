@@ -1,0 +1,239 @@
+"""Assemble and build the Jupyter Book from executed notebooks.
+
+The book never executes code itself. ``make book`` first runs every
+notebook through papermill (``zslkit run --all``), then this module copies
+``book/`` and the executed notebooks into a staging folder, adds to each
+notebook page its parameters table, writes the results page from the
+figures each run recorded, and runs ``jupyter-book build`` there with
+warnings treated as errors::
+
+    python -m zslkit.nbtools.book --notebooks build/runs --out build/book
+
+``--notebooks notebooks`` builds from the committed notebooks, which carry
+the outputs and recorded results of their default run (what the tests do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from zslkit.nbtools.notebook_params import inspect_parameters
+from zslkit.paths import data_dir, notebooks_dir, repo_dir
+
+PARAMS_MARKER = "zslkit-parameters-table"
+
+
+def find_executed(stem: str, source: Path) -> Path:
+    """The executed copy of notebook ``stem`` in ``source`` (flat or ``<stem>/<stem>.ipynb``)."""
+    for candidate in (source / stem / f"{stem}.ipynb", source / f"{stem}.ipynb"):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(
+        f"no executed copy of {stem}.ipynb under {source}; run `zslkit run {stem} --out {source / stem}` "
+        "or `make notebooks` first"
+    )
+
+
+def parameters_markdown(notebook: Path) -> str:
+    """A markdown table of the notebook's papermill parameters."""
+    rows = [
+        f"| `{p.name}` | `{p.type}` | `{p.default}` | {p.help} |"
+        for p in inspect_parameters(notebook).values()
+    ]
+    return "\n".join(
+        [
+            f"<!-- {PARAMS_MARKER} -->",
+            "```{admonition} Parameters of this notebook",
+            ":class: tip dropdown",
+            f"Re-run it with other values: `zslkit run {notebook.stem} -p NAME VALUE`.",
+            "",
+            "| name | type | default | meaning |",
+            "| --- | --- | --- | --- |",
+            *rows,
+            "```",
+        ]
+    )
+
+
+def _add_parameters_table(source_nb: Path, staged: Path) -> dict:
+    nb = nbformat.read(staged, as_version=4)
+    cell = nbformat.v4.new_markdown_cell(parameters_markdown(source_nb))
+    first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)
+    nb.cells.insert(first_md + 1, cell)
+    nbformat.write(nb, staged)
+    title = next(
+        (
+            line[2:].strip()
+            for c in nb.cells
+            if c.cell_type == "markdown"
+            for line in c.source.splitlines()
+            if line.startswith("# ")
+        ),
+        source_nb.stem,
+    )
+    return {**nb.metadata.get("zslkit", {}), "title": title}
+
+
+def _toc_parts() -> list[tuple[str, list[str]]]:
+    toc = yaml.safe_load((repo_dir() / "book" / "_toc.yml").read_text())
+    return [(part["caption"], [ch["file"] for ch in part["chapters"]]) for part in toc["parts"]]
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def results_figure(stem: str, results: dict, out: Path) -> str | None:
+    """A bar chart of the run's figures that lie in [0, 1] (accuracies, H, ...); its file name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = {
+        k: v
+        for k, v in results.items()
+        if isinstance(v, float) and 0.0 <= v <= 1.0 and not k.endswith(("seconds", "gamma"))
+    }
+    if not shown:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 0.28 * len(shown) + 0.9))
+    ax.barh(list(shown)[::-1], list(shown.values())[::-1], color="#3a7dc9")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("value (accuracies and rates)")
+    ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    name = f"results_{stem}.png"
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / name, dpi=90, facecolor="white")
+    plt.close(fig)
+    return name
+
+
+def results_markdown(runs: dict[str, dict], figures: Path | None = None) -> str:
+    """The results page: every recorded figure by part and chapter.
+
+    ``runs`` maps a notebook stem to the ``zslkit`` metadata its run left
+    (``results`` and ``run``). Reference numbers from the papers come from
+    ``data/paper_numbers.json`` where one is known for the configuration.
+    """
+    papers_path = data_dir() / "paper_numbers.json"
+    papers = json.loads(papers_path.read_text()) if papers_path.exists() else {}
+    lines = [
+        "# Results",
+        "",
+        "Every figure the notebooks recorded with `zslkit.record` in the run that built",
+        "this book, on each notebook's parameters as shown. The pocket tier shows each",
+        "method's mechanism and the direction of its effect; the papers' numbers belong",
+        "to full-tier configurations and stand beside ours only where the configuration",
+        "matches.",
+        "",
+    ]
+    for caption, files in _toc_parts():
+        stems = [f.split("/", 1)[1] for f in files if f.startswith("notebooks/")]
+        stems = [s for s in stems if s in runs]
+        if not stems:
+            continue
+        lines += [f"## {caption}", ""]
+        for stem in stems:
+            meta = runs[stem]
+            run = meta.get("run", {})
+            params = run.get("parameters") or {}
+            shown = ", ".join(f"`{k}={v!r}`" for k, v in params.items()) or "defaults"
+            lines += [
+                f"### [{meta.get('title', stem)}](notebooks/{stem}.ipynb)",
+                "",
+                f"Notebook `{stem}`, run {run.get('date', 'date unknown')}, parameters: {shown}, "
+                f"wall time {run.get('wall_time_s', '?')} s.",
+                "",
+            ]
+            ref = papers.get(stem, {})
+            results = meta.get("results", {})
+            if ref:
+                lines += ["| metric | value | paper (full tier) |", "| --- | --- | --- |"]
+                lines += [f"| `{k}` | {_fmt(v)} | {ref.get(k, '')} |" for k, v in results.items()]
+            else:
+                lines += ["| metric | value |", "| --- | --- |"]
+                lines += [f"| `{k}` | {_fmt(v)} |" for k, v in results.items()]
+            lines.append("")
+            name = results_figure(stem, results, figures) if figures else None
+            if name:
+                lines += [f"![Recorded figures of {stem}](figures/{name})", ""]
+            versions = run.get("versions", {})
+            if versions:
+                lines += ["Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()), ""]
+    return "\n".join(lines) + "\n"
+
+
+def stage(source: Path, out: Path) -> Path:
+    """Copy ``book/`` and every executed notebook into ``out``; return ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    for item in out.iterdir():
+        if item.name != "_build":
+            shutil.rmtree(item) if item.is_dir() else item.unlink()
+    shutil.copytree(
+        repo_dir() / "book", out, dirs_exist_ok=True, ignore=shutil.ignore_patterns("_build")
+    )
+    nb_out = out / "notebooks"
+    nb_out.mkdir(exist_ok=True)
+    runs = {}
+    for nb in sorted(notebooks_dir().glob("*.ipynb")):
+        staged = nb_out / nb.name
+        shutil.copy2(find_executed(nb.stem, source), staged)
+        runs[nb.stem] = _add_parameters_table(nb, staged)
+    (out / "results.md").write_text(results_markdown(runs, out / "figures"))
+    return out
+
+
+def build(source: Path, out: Path) -> Path:
+    """Stage and build the book; return the path of its ``index.html``."""
+    stage(source, out)
+    jb = Path(sys.executable).parent / "jupyter-book"
+    cmd = [
+        str(jb if jb.exists() else "jupyter-book"),
+        "build",
+        str(out),
+        "--warningiserror",
+        "--nitpick",
+        "--keep-going",
+        "--quiet",
+    ]
+    subprocess.run(cmd, check=True)
+    index = out / "_build" / "html" / "index.html"
+    if not index.exists():
+        raise RuntimeError(f"jupyter-book finished but {index} is missing")
+    return index
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m zslkit.nbtools.book", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--notebooks",
+        default="build/runs",
+        help="folder of executed notebooks (default build/runs)",
+    )
+    parser.add_argument("--out", default="build/book", help="staging and output folder")
+    args = parser.parse_args(argv)
+    try:
+        index = build(Path(args.notebooks), Path(args.out))
+    except (FileNotFoundError, subprocess.CalledProcessError, RuntimeError) as err:
+        print(f"book build failed: {err}", file=sys.stderr)
+        return 1
+    print(index)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
