@@ -154,3 +154,18 @@ def test_relative_out_dir_is_taken_from_the_callers_folder(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads((tmp_path / "rel" / "out" / "results.json").read_text())["finished"] is True
+
+
+def test_help_continues_on_the_comment_lines_below_a_parameter(tmp_path):
+    nb = json.loads(TINY.read_text())
+    nb["cells"][1]["source"] = (
+        "seed: int = 0  # random seed\n"
+        "scale: float = 1.0  # multiplies the value, a help text\n"
+        "#   too long for one line\n"
+        "label: str = 'tiny'  # a free-text label\n"
+    )
+    path = tmp_path / "wrapped.ipynb"
+    path.write_text(json.dumps(nb))
+    params = inspect_parameters(path)
+    assert params["scale"].help == "multiplies the value, a help text too long for one line"
+    assert params["seed"].help == "random seed" and params["label"].help == "a free-text label"

@@ -4,6 +4,8 @@ The parameters live in the cell tagged ``parameters``, one per line, typed
 and commented::
 
     seed: int = 0  # random seed for the split and the model
+    backbone: str = "toyclip"  # a help text too long for one line goes on
+    #   below it, in comment lines
 
 papermill's own inspector reads them (name, type, default, help); this
 module turns command-line strings into typed values and refuses unknown
@@ -27,17 +29,41 @@ class Parameter:
     help: str
 
 
+def _continued_help(notebook: str | Path) -> dict[str, str]:
+    """Comment lines right below a parameter continue its help (lines fit the book's width)::
+
+    pretrained: str = ""  # weights: a tag of the backbone, a file, or
+    #   "none" for random weights
+    """
+    import json
+    import re
+
+    cells = json.loads(Path(notebook).read_text()).get("cells", [])
+    params = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    extra: dict[str, str] = {}
+    current = None
+    for line in "".join(params[0]["source"]).splitlines() if params else []:
+        if m := re.match(r"^(\w+)\s*(:[^=]*)?=", line):
+            current = m.group(1)
+        elif current and (m := re.match(r"^\s*#\s?(.*)$", line)):
+            extra[current] = f"{extra.get(current, '')} {m.group(1).strip()}".strip()
+        else:
+            current = None
+    return extra
+
+
 def inspect_parameters(notebook: str | Path) -> dict[str, Parameter]:
     """Parameters of ``notebook`` in order, as papermill inspects them."""
     import papermill
 
     raw = papermill.inspect_notebook(str(notebook))
+    extra = _continued_help(notebook)
     return {
         name: Parameter(
             name=name,
             type=str(p.get("inferred_type_name", "None")),
             default=str(p.get("default", "")),
-            help=str(p.get("help", "")),
+            help=" ".join(filter(None, [str(p.get("help", "")), extra.get(name, "")])),
         )
         for name, p in raw.items()
     }
