@@ -9,7 +9,7 @@ STAMP := $(VENV)/.zslkit-installed
 RUNS := build/runs
 APT_PACKAGES := dataset-fashion-mnist wordnet-base wordnet-sense-index chromium
 
-.PHONY: book test check format lab notebooks setup system-deps clean
+.PHONY: book test check format lab reference-runs notebooks setup system-deps clean
 
 setup: $(STAMP) system-deps
 
@@ -66,6 +66,10 @@ test: setup $(MATHJAX) $(ACTIONLINT)
 NB ?= --all
 check: setup
 	$(VENV)/bin/zslkit check $(NB)
+
+# Re-create every committed reference run (data/reference_runs/NAME) from its run.json.
+reference-runs: setup
+	$(PY) -m zslkit.nbtools.reference --all
 
 # Format and lint the library, tests, scripts and notebooks with ruff.
 format: setup

@@ -9,7 +9,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "zslkit"
 
 # The small shared pieces at the top of the package, importable by every wing.
-SHARED = {"checks", "metrics", "paths", "stats", "_lazy"}
+SHARED = {"checks", "metrics", "paths", "stats", "style", "_lazy"}
 # What each wing may import besides the shared pieces (and itself).
 ALLOWED = {
     "data": set(),

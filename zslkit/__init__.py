@@ -12,9 +12,10 @@ import warnings
 warnings.filterwarnings("ignore", message="IProgress not found")
 
 from zslkit.checks import check_choice, check_range, resolve_device, set_seed  # noqa: E402
-from zslkit.nbtools.results import record, recorded  # noqa: E402
+from zslkit.nbtools.results import glue, record, recorded  # noqa: E402
 
 __all__ = [
+    "glue",
     "record",
     "recorded",
     "check_choice",

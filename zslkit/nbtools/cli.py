@@ -127,6 +127,7 @@ def run_notebook(notebook: Path, parameters: dict[str, Any], out_dir: Path) -> d
         meta = {
             "notebook": stem,
             "parameters": parameters,
+            "command": command_line(stem, parameters, out_dir),
             "wall_time_s": round(wall, 2),
             "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "versions": _versions(),
@@ -158,6 +159,23 @@ def _kernel_stderr_to(path: Path):
         os.dup2(saved, 2)
         os.close(saved)
         os.close(fd)
+
+
+def command_line(stem: str, parameters: dict[str, Any], out_dir: Path | None = None) -> str:
+    """The ``zslkit run`` command that re-creates a run (paths relative to the repo when inside it)."""
+    import shlex
+
+    words = ["zslkit", "run", stem]
+    for name, value in parameters.items():
+        text = value if isinstance(value, str) else yaml.safe_dump(value, default_flow_style=True)
+        words += ["-p", name, str(text).strip().removesuffix("...").strip()]
+    if out_dir is not None:
+        try:
+            out = out_dir.resolve().relative_to(repo_dir().resolve())
+        except ValueError:
+            out = out_dir
+        words += ["--out", str(out)]
+    return shlex.join(words)
 
 
 def _stamp_notebook(
@@ -317,8 +335,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="only notebooks with a figure whose tolerance is above the default",
     )
-    p_check.add_argument("--keep", metavar="DIR",
-                         help="keep each executed notebook, results.json and run.json in DIR/<notebook>")
+    p_check.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep each executed notebook, results.json and run.json in DIR/<notebook>",
+    )
     p_check.set_defaults(func=_cmd_check)
     args = parser.parse_args(argv)
     try:

@@ -146,3 +146,19 @@ def recorded() -> dict[str, Any]:
 def recorded_tolerances() -> dict[str, float | None]:
     """The tolerance of every value recorded in this kernel so far, as a new dict."""
     return dict(_TOLERANCES)
+
+
+def glue(**figures: Any) -> None:
+    """Make figures quotable in the notebook's prose: ``{glue:text}`name:.3f` `` in markdown.
+
+    myst-nb's ``glue`` without display: the value is stored in the cell's
+    output for the book and not shown. Outside the book's environment (no
+    myst-nb, e.g. in Colab) nothing happens; the figures are printed or
+    recorded elsewhere anyway.
+    """
+    try:
+        from myst_nb import glue as _myst_glue
+    except ImportError:
+        return
+    for name, value in figures.items():
+        _myst_glue(name, value, display=False)
