@@ -73,6 +73,7 @@ reference-runs: setup
 
 # Format and lint the library, tests, scripts and notebooks with ruff.
 format: setup
+	$(PY) -m zslkit.nbtools.repository --apply
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
