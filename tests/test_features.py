@@ -15,6 +15,7 @@ from zslkit.models.features import (
     encode_text,
     extract_features,
     key_hash,
+    pocket_features,
 )
 
 
@@ -152,3 +153,39 @@ def test_encode_text_batches_and_normalises():
     out = encode_text(model, tokenizer, texts, batch_size=3)
     expected = F.normalize(model.encode_text(tokenizer(texts)), dim=-1)
     torch.testing.assert_close(out, expected)
+
+
+def test_pocket_features_equal_rendering_and_encoding_by_hand():
+    """pocket_features = world.make_images at the split's seed, then the encoder, row-normalised."""
+    from zslkit.data import world
+    from zslkit.data.datasets import pocket_seed
+
+    model, names = CountingEncoder(), world.load_split("default")["unseen"]
+    feats, labels, info = pocket_features(
+        model,
+        T.ToTensor(),
+        "val",
+        "unseen",
+        n_per_class=2,
+        seed=3,
+        variant="noisy",
+        batch_size=7,
+        return_info=True,
+    )
+    images, expected_labels = world.make_images(
+        names, 2, variant="noisy", seed=pocket_seed(3, "val")
+    )
+    x = torch.stack([T.ToTensor()(img) for img in images])
+    expected = model.proj(x.flatten(1))
+    expected = expected / expected.norm(dim=1, keepdim=True)
+    torch.testing.assert_close(feats, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(labels.numpy(), np.repeat(np.arange(len(names)), 2))
+    np.testing.assert_array_equal(labels.numpy(), expected_labels)
+    assert model.calls == 5 and not info["from_cache"]  # 32 images in batches of 7
+
+    again, again_labels = pocket_features(
+        model, T.ToTensor(), "val", "unseen", n_per_class=2, seed=3, variant="noisy", numpy=True
+    )
+    assert model.calls == 5  # read from the cache
+    assert isinstance(again, np.ndarray) and isinstance(again_labels, np.ndarray)
+    np.testing.assert_allclose(again, expected.detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -53,6 +53,7 @@ _EXPORTS = {
     "make_clips": "world",
     "make_images": "world",
     "plot_class_examples": "benchmarks",
+    "plot_image_grid": "plots",
     "pocket_seed": "datasets",
     "pretraining_set": "world",
     "read_idx": "fashion",

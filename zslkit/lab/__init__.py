@@ -19,6 +19,8 @@ _EXPORTS = {
     "hopfield_retrieval": "losses",
     "infoloob_loss": "losses",
     "load": "toyclip",
+    "plot_bars": "plots",
+    "plot_training_curves": "plots",
     "pretrain": "toyclip",
     "register": "toyclip",
     "save_checkpoint": "toyclip",

@@ -29,6 +29,7 @@ _EXPORTS = {
     "load_backbone": "backbones",
     "load_cached": "features",
     "load_template_set": "prompts",
+    "pocket_features": "features",
     "template_accuracies": "prompts",
     "template_classifiers": "prompts",
     "template_kinds": "prompts",

@@ -230,6 +230,60 @@ def extract_features(
     return (image_features, labels, info) if return_info else (image_features, labels)
 
 
+def pocket_features(
+    model: Any,
+    transform: Callable,
+    split: str = "test",
+    classes: str | Sequence[str] = "all",
+    *,
+    batch_size: int = 256,
+    device: str = "cpu",
+    numpy: bool = False,
+    return_info: bool = False,
+    **pocket_options: Any,
+):
+    """Image features of a pocket-world dataset: :func:`zslkit.data.datasets.load_dataset`
+    (``"pocket"``) followed by :func:`extract_features`, cached, without a progress bar.
+
+    Parameters
+    ----------
+    model, transform : the model and ``preprocess`` of
+        :func:`zslkit.models.backbones.load_backbone`.
+    split : ``"train"``, ``"val"`` or ``"test"``.
+    classes : ``"all"``, ``"seen"``, ``"unseen"`` or a list of class names.
+    batch_size, device : how to run the encoder.
+    numpy : return numpy arrays instead of tensors.
+    return_info : also return :func:`extract_features`'s info dict
+        (``seconds``, ``from_cache``, ``key``, ``path``).
+    **pocket_options : the pocket dataset's other options: ``variant``,
+        ``n_per_class``, ``seed``, ``split_name``, ``size``.
+
+    Returns
+    -------
+    image_features : (n, d) float32, L2-normalised rows.
+    labels : (n,) int64, indexing the dataset's ``class_names``.
+    info : dict, only with ``return_info=True``.
+
+    Taught in: notebooks/00_what_is_zero_shot.ipynb, notebooks/01_pocket_world.ipynb.
+    """
+    from zslkit.data.datasets import load_dataset
+
+    data = load_dataset(
+        "pocket", split=split, classes=classes, transform=transform, **pocket_options
+    )
+    out = extract_features(
+        model,
+        data,
+        batch_size=batch_size,
+        device=device,
+        progress=False,
+        return_info=return_info,
+    )
+    if numpy:
+        out = (out[0].numpy(), out[1].numpy(), *out[2:])
+    return out
+
+
 @torch.no_grad()
 def encode_text(
     model: Any,

@@ -100,9 +100,10 @@ def record(
         How far a re-run on another machine may move each numeric figure of
         this call (absolute). Keep the default for closed forms and
         deterministic pipelines; give the measured bound for anything
-        trained. ``None`` marks a wall-clock time: recorded, never compared
-        (it measures the machine, not the method). Strings, bools and None
-        values must always match exactly.
+        trained. ``None`` marks a figure that measures the machine or its
+        state, not the method (a wall-clock time, whether the feature cache
+        was warm): recorded, never compared. Strings, bools and None values
+        must otherwise match exactly.
     **figures
         Several figures at once, by keyword, all with the same ``tol``.
     """

@@ -1,0 +1,59 @@
+"""zslkit.lab.plots: the figures hold the bars, labels and curves they are given."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from zslkit.lab.plots import plot_bars, plot_training_curves  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_plot_bars_draws_one_labelled_bar_per_value():
+    values = {"a\n(x)": 0.25, "b": 0.5, "c": 0.875}
+    colors = ["#111111", "#222222", "#333333"]
+    fig, ax = plot_bars(values, colors, ylim=(0, 1.1), title="T")
+    assert isinstance(fig, matplotlib.figure.Figure) and fig.axes == [ax]
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(bars) == 3
+    np.testing.assert_allclose([b.get_height() for b in bars], [0.25, 0.5, 0.875])
+    np.testing.assert_allclose([b.get_x() + b.get_width() / 2 for b in bars], [0, 1, 2])
+    assert [matplotlib.colors.to_hex(b.get_facecolor()) for b in bars] == colors
+    # the value written above each bar, rounded by hand
+    assert [(t.get_text(), t.get_position()) for t in ax.texts] == [
+        ("0.25", (0, 0.27)),
+        ("0.50", (1, 0.52)),
+        ("0.88", (2, 0.895)),
+    ]
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(values)
+    assert ax.get_ylim() == (0, 1.1) and ax.get_title() == "T"
+    assert ax.get_ylabel() == "per-class top-1 accuracy"
+
+
+def test_plot_training_curves_has_the_loss_and_three_accuracy_curves():
+    history = [
+        {"step": 50, "loss": 4.0, "unseen_top1": 0.1, "seen_top1": 0.2, "gzsl_h": 0.05},
+        {"step": 100, "loss": 3.5, "unseen_top1": 0.4, "seen_top1": 0.6, "gzsl_h": 0.15},
+    ]
+    fig, (ax1, ax2) = plot_training_curves(history, chance=1 / 16)
+    assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 2
+    (loss,) = ax1.get_lines()
+    assert list(loss.get_xdata()) == [50, 100] and list(loss.get_ydata()) == [4.0, 3.5]
+    lines = ax2.get_lines()
+    assert len(lines) == 4  # three curves and the chance line
+    for line, key in zip(lines, ["unseen_top1", "seen_top1", "gzsl_h"]):
+        assert list(line.get_xdata()) == [50, 100]
+        assert list(line.get_ydata()) == [row[key] for row in history]
+    assert list(lines[3].get_ydata()) == [0.0625, 0.0625]
+    legend = [t.get_text() for t in ax2.get_legend().get_texts()]
+    assert legend == ["ZSL, unseen (16-way)", "seen (48-way)", "GZSL H (64-way)", "chance, unseen"]
+    assert ax1.get_ylabel() == "contrastive loss (nats)" and ax2.get_ylim() == (0, 1)

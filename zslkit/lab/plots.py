@@ -1,0 +1,87 @@
+"""Figures of the pocket lab: labelled accuracy bars and ToyCLIP's training curves.
+
+Taught in: notebooks/00_what_is_zero_shot.ipynb and 01_pocket_world.ipynb
+(:func:`plot_bars`), notebooks/02_toyclip_pretraining.ipynb
+(:func:`plot_training_curves`).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+# (history key, marker, legend label, colour) of the accuracy curves
+_CURVES = (
+    ("unseen_top1", "o", "ZSL, unseen (16-way)", "#d9822b"),
+    ("seen_top1", "s", "seen (48-way)", "#7aa95c"),
+    ("gzsl_h", "^", "GZSL H (64-way)", "#8e6bbf"),
+)
+
+
+def plot_bars(
+    values: Mapping[str, float],
+    colors: Sequence[str] | str | None = None,
+    *,
+    ylabel: str = "per-class top-1 accuracy",
+    ylim: tuple[float, float] = (0, 1),
+    title: str | None = None,
+    figsize: tuple[float, float] = (6.5, 3),
+):
+    """A bar per entry of ``values``, each labelled with its value (two decimals).
+
+    Parameters
+    ----------
+    values : bar label -> height, in the order the bars are drawn.
+    colors : one colour per bar (or one for all); matplotlib's default if None.
+    ylabel, ylim, title, figsize : the axes' decoration.
+
+    Returns
+    -------
+    fig, ax : the matplotlib Figure and Axes (one ``Rectangle`` patch and
+        one text label per bar); the caller shows or saves it.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figsize)
+    ax.bar(list(values), list(values.values()), color=colors)
+    for i, v in enumerate(values.values()):
+        ax.text(i, v + 0.02, f"{v:.2f}", ha="center")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(*ylim)
+    if title is not None:
+        ax.set_title(title)
+    return fig, ax
+
+
+def plot_training_curves(history: Sequence[Mapping[str, float]], chance: float = 1 / 16):
+    """The loss and the zero-shot accuracies of a ToyCLIP run, against the step.
+
+    Parameters
+    ----------
+    history : the rows of :func:`zslkit.lab.toyclip.pretrain` run with
+        ``eval_fn=toyclip.evaluate``: each has ``step``, ``loss``,
+        ``unseen_top1``, ``seen_top1`` and ``gzsl_h``.
+    chance : accuracy of a uniform guess among the unseen classes, drawn as
+        a dashed line.
+
+    Returns
+    -------
+    fig, (ax1, ax2) : the Figure, the loss panel (one line) and the accuracy
+        panel (three curves, the chance line and a legend).
+    """
+    import matplotlib.pyplot as plt
+
+    steps = [row["step"] for row in history]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.2))
+    ax1.plot(steps, [row["loss"] for row in history], marker="o", color="#3a7dc9")
+    ax1.set_xlabel("step")
+    ax1.set_ylabel("contrastive loss (nats)")
+    ax1.set_title("Training loss")
+    for key, marker, label, color in _CURVES:
+        ax2.plot(steps, [row[key] for row in history], marker=marker, label=label, color=color)
+    ax2.axhline(chance, color="#888888", linestyle="--", label="chance, unseen")
+    ax2.set_xlabel("step")
+    ax2.set_ylabel("per-class top-1 accuracy")
+    ax2.set_ylim(0, 1)
+    ax2.set_title("Zero-shot accuracy as training goes")
+    ax2.legend(fontsize=8)
+    return fig, (ax1, ax2)
