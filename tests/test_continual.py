@@ -106,3 +106,50 @@ def test_colour_groups_partition_the_classes():
     assert {world.class_attributes(c)["colour"] for c in groups[0]} == {"red", "orange"}
     with pytest.raises(ValueError, match="n_tasks"):
         continual.colour_groups(3)
+
+
+def test_task_labels_name_the_colours_in_palette_order():
+    tasks = [{"class_names": g} for g in continual.colour_groups(4)]
+    tasks.append({"class_names": ["white circle", "red square"]})  # palette order, not list order
+    assert continual.task_labels(tasks) == [
+        "red + orange",
+        "yellow + green",
+        "cyan + blue",
+        "purple + white",
+        "red + white",
+    ]
+
+
+def test_evaluator_against_per_class_accuracy_by_hand():
+    torch.manual_seed(0)
+    model, _, tokenizer = toyclip.load(None)
+    names = world.class_names()[:3]
+    tasks = [
+        {
+            "test_images": world.make_images(names, 2, variant="photo", seed=s)[0],
+            "test_labels": np.repeat(np.arange(3), 2),
+        }
+        for s in (0, 1)
+    ]
+    classifiers = continual.task_classifiers(model, tokenizer, [{"class_names": names}] * 2)
+    heldout_images, heldout_labels = world.make_images(names, 2, variant="sketch", seed=2)
+    evaluate = continual.evaluator(
+        tasks, classifiers, heldout_images, heldout_labels, classifiers[0]
+    )
+
+    def by_hand(images, labels, w):  # mean over classes of the per-class top-1
+        model.eval()
+        with torch.no_grad():
+            f = model.encode_image(toyclip.to_tensor(images, model), normalize=True)
+        pred = (f @ w).argmax(1).numpy()
+        return np.mean([np.mean(pred[labels == c] == c) for c in np.unique(labels)])
+
+    out = evaluate(model, 1)
+    expected = [by_hand(t["test_images"], t["test_labels"], w) for t, w in zip(tasks, classifiers)]
+    assert out["per_task"] == pytest.approx(expected, abs=1e-6)
+    assert out["heldout"] == pytest.approx(
+        by_hand(heldout_images, heldout_labels, classifiers[0]), abs=1e-6
+    )
+    assert out["learned"] == pytest.approx(expected[0], abs=1e-6)
+    assert np.isnan(evaluate(model, 0)["learned"])
+    assert evaluate(model, 2)["learned"] == pytest.approx(np.mean(expected), abs=1e-6)

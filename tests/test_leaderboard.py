@@ -113,3 +113,88 @@ def test_reference_file(tmp_path):
     path = tmp_path / "ref.json"
     path.write_text(json.dumps({"numbers": {"A/b": {"d": {"m": {"1": 0.5}}}}}))
     assert load_reference("A", "b", "d", path=path) == {"m": {"1": 0.5}}
+
+
+def _toy_task():
+    import torch
+
+    eye = torch.eye(3)
+    return {
+        "train_features": eye[[0, 1, 2, 0, 1, 2]],
+        "train_labels": torch.tensor([0, 1, 2, 0, 1, 2]),
+        "val_features": eye,
+        "val_labels": torch.tensor([0, 1, 2]),
+        "test_features": eye[[0, 1, 2, 2]],
+        "test_labels": torch.tensor([0, 1, 2, 0]),
+    }
+
+
+def test_weights_score_and_zero_shot_rows():
+    import torch
+
+    from zslkit.adapt.leaderboard import weights_score, zero_shot_methods
+
+    task = _toy_task()
+    swap = torch.eye(3)[[1, 0, 2]]  # predicts 1, 0, 2, 2 for the test features
+    assert weights_score(torch.eye(3))(task, 1) == pytest.approx(0.75)
+    assert weights_score(swap)(task, 1) == pytest.approx(0.25)
+    rows = zero_shot_methods({"one": torch.eye(3), "two": swap})
+    assert [(m.name, m.kind, m.shots) for m in rows] == [
+        ("one", "zero-shot", ()),
+        ("two", "zero-shot", ()),
+    ]
+
+
+def test_adapter_rows_fit_on_the_shots():
+    import torch
+
+    from zslkit.adapt.adapters import ZeroShot
+    from zslkit.adapt.leaderboard import adapter_methods, adapter_score
+
+    task = _toy_task()
+    # zero-shot with the identity classifier: test predictions 0, 1, 2, 2 against 0, 1, 2, 0
+    assert adapter_score(ZeroShot, torch.eye(3))(task, 1) == pytest.approx(0.75)
+    rows = adapter_methods(torch.eye(3), 10.0, 2, 0)
+    assert [(m.name, m.kind, m.shots) for m in rows] == [
+        ("linear probe", "trained", None),
+        ("Tip-Adapter", "training-free", None),
+        ("Tip-Adapter-F", "trained", None),
+        ("GDA", "training-free", None),
+    ]
+    assert 0.0 <= rows[3].score(task, 1) <= 1.0
+
+
+def test_learner_rows_get_their_seed_and_options():
+    from zslkit.adapt.leaderboard import learner_score, prompt_learner_methods
+
+    seen = []
+
+    class Fake:
+        def __init__(self, model, tokenizer, seed=0, **options):
+            seen.append((model, tokenizer, seed, options))
+
+        def fit(self, features, labels, class_names, val_features=None, val_labels=None):
+            seen.append(list(class_names))
+
+        def score(self, features, labels):
+            return 0.5
+
+    assert learner_score(Fake, "m", "t", ["a"], {"epochs": 3})(_toy_task(), 7) == 0.5
+    assert seen == [("m", "t", 7, {"epochs": 3}), ["a"]]
+    rows = prompt_learner_methods(["PRE", "CoOp"], [4, 16], "m", "t", ["a"], {})
+    assert [(m.name, m.kind, m.shots) for m in rows] == [
+        ("PRE", "trained", (4, 16)),
+        ("CoOp", "trained", (4, 16)),
+    ]
+
+
+def test_gains_and_best_rows_hand_worked():
+    from zslkit.adapt.leaderboard import best_label_free, best_of_kind, gains_over
+
+    summary = summarise(RESULTS, SHOTS)
+    gains = gains_over(summary, SHOTS, 0.65)
+    assert gains["GDA"] == pytest.approx({1: 100 * (0.6 - 0.65), 4: 100 * (0.8 - 0.65)})
+    assert gains["CoOp"] == pytest.approx({4: 100 * (0.87 - 0.65)}) and "ZPE" not in gains
+    assert best_of_kind(summary, "trained", 4) == "CoOp"
+    assert best_of_kind(summary, "training-free", 1) == "GDA"
+    assert best_label_free(summary) == "ZPE"

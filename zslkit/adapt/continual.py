@@ -419,3 +419,54 @@ def continual_finetune(
         history.append(row)
     model.eval()
     return model, history
+
+
+# --------------------------------------------------------------------------
+# The notebook's bookkeeping
+# --------------------------------------------------------------------------
+def task_labels(tasks: Sequence[Mapping]) -> list[str]:
+    """The name of each task: its colours in palette order, e.g. ``"red + orange"``.
+
+    Taught in: notebooks/33_continual_learning.ipynb.
+    """
+    return [
+        " + ".join(
+            sorted(
+                {world.class_attributes(c)["colour"] for c in t["class_names"]},
+                key=world.ATTRIBUTES["colour"].index,
+            )
+        )
+        for t in tasks
+    ]
+
+
+def evaluator(
+    tasks: Sequence[Mapping],
+    classifiers: Sequence[torch.Tensor],
+    heldout_images: np.ndarray,
+    heldout_labels: np.ndarray,
+    heldout_classifier: torch.Tensor,
+) -> Callable[[torch.nn.Module, int], dict]:
+    """``evaluate(model, t)``: the model's accuracies after learning ``t`` tasks (0: before any).
+
+    ``evaluate`` returns ``per_task`` (the :func:`accuracy` on the test
+    images of every task with its classifier, learned or not, in task
+    order), ``heldout`` (the zero-shot accuracy on the held-out images) and
+    ``learned`` (the mean of ``per_task`` over the first ``t`` tasks; NaN
+    for ``t = 0``). It is the ``eval_fn`` of :func:`continual_finetune`.
+
+    Taught in: notebooks/33_continual_learning.ipynb.
+    """
+
+    def evaluate(model, t):
+        per_task = [
+            accuracy(model, task["test_images"], task["test_labels"], w)
+            for task, w in zip(tasks, classifiers)
+        ]
+        return {
+            "heldout": accuracy(model, heldout_images, heldout_labels, heldout_classifier),
+            "per_task": per_task,
+            "learned": float(np.mean(per_task[:t])) if t else float("nan"),
+        }
+
+    return evaluate

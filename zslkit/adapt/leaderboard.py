@@ -44,6 +44,16 @@ __all__ = [
     "best_methods",
     "load_reference",
     "plot_leaderboard",
+    "COLOURS",
+    "weights_score",
+    "zero_shot_methods",
+    "adapter_score",
+    "adapter_methods",
+    "learner_score",
+    "prompt_learner_methods",
+    "gains_over",
+    "best_of_kind",
+    "best_label_free",
 ]
 
 KINDS = ("zero-shot", "training-free", "trained")
@@ -347,3 +357,174 @@ def plot_leaderboard(
     ax.set_ylabel("test top-1 accuracy")
     ax.grid(alpha=0.3)
     return ax
+
+
+# --------------------------------------------------------------------------
+# The rows of the notebook's leaderboard
+# --------------------------------------------------------------------------
+COLOURS = {
+    "one prompt": "#aaaaaa",
+    "prompt ensemble": "#666666",
+    "ZPE": "#c9a227",
+    "descriptions": "#b05fa3",
+    "linear probe": "#7aa95c",
+    "Tip-Adapter": "#3a7dc9",
+    "Tip-Adapter-F": "#8e6bbf",
+    "GDA": "#d9822b",
+    "CoOp": "#c0392b",
+    "PRE": "#16a085",
+}
+"""The colour of each row of the leaderboard in its figure."""
+
+
+def weights_score(weights: Any) -> Callable[[dict, int], float]:
+    """``score(task, seed)``: test top-1 of the fixed (d, C) classifier ``weights`` (no labels used)."""
+    return lambda task, s: float(
+        ((task["test_features"] @ weights).argmax(1) == task["test_labels"]).float().mean()
+    )
+
+
+def zero_shot_methods(weights: Mapping[str, Any]) -> list[Method]:
+    """One label-free :class:`Method` per fixed classifier of ``weights`` (name -> (d, C) tensor).
+
+    Taught in: notebooks/34_leaderboard.ipynb.
+    """
+    return [Method(name, "zero-shot", weights_score(w), shots=()) for name, w in weights.items()]
+
+
+def adapter_score(make: Callable[[], Any], text_weights: Any) -> Callable[[dict, int], float]:
+    """``score(task, seed)``: fit ``make()`` (an adapter of :mod:`zslkit.adapt.adapters`) on the shots, test it.
+
+    The adapter gets the zero-shot classifier ``text_weights`` and the
+    validation shots; the seed is not used (the factory holds its own).
+    """
+
+    def score(task, s):
+        adapter = make().fit(
+            task["train_features"],
+            task["train_labels"],
+            text_weights=text_weights,
+            val_features=task["val_features"],
+            val_labels=task["val_labels"],
+        )
+        return adapter.score(task["test_features"], task["test_labels"])
+
+    return score
+
+
+def adapter_methods(
+    text_weights: Any, logit_scale: float, tip_f_epochs: int, seed: int
+) -> list[Method]:
+    """The few-shot adapters of chapter 30 as rows: linear probe, Tip-Adapter, Tip-Adapter-F, GDA.
+
+    Each row fits its adapter (:func:`adapter_score`) on every draw with
+    the zero-shot classifier ``text_weights``; Tip-Adapter-F trains
+    ``tip_f_epochs`` epochs with batch-order seed ``seed``.
+
+    Taught in: notebooks/34_leaderboard.ipynb.
+    """
+    from zslkit.adapt.adapters import GDA, LinearProbe, TipAdapter, TipAdapterF
+
+    return [
+        Method("linear probe", "trained", adapter_score(LinearProbe, text_weights)),
+        Method(
+            "Tip-Adapter",
+            "training-free",
+            adapter_score(lambda: TipAdapter(logit_scale=logit_scale), text_weights),
+        ),
+        Method(
+            "Tip-Adapter-F",
+            "trained",
+            adapter_score(
+                lambda: TipAdapterF(epochs=tip_f_epochs, logit_scale=logit_scale, seed=seed),
+                text_weights,
+            ),
+        ),
+        Method(
+            "GDA",
+            "training-free",
+            adapter_score(lambda: GDA(logit_scale=logit_scale), text_weights),
+        ),
+    ]
+
+
+def learner_score(
+    Learner: type, model: Any, tokenizer: Callable, class_names: Sequence[str], options: Mapping
+) -> Callable[[dict, int], float]:
+    """``score(task, seed)``: train the prompt learner ``Learner(model, tokenizer, **options, seed=seed)``, test it."""
+
+    def score(task, s):
+        learner = Learner(model, tokenizer, **options, seed=s)
+        learner.fit(
+            task["train_features"],
+            task["train_labels"],
+            class_names,
+            val_features=task["val_features"],
+            val_labels=task["val_labels"],
+        )
+        return learner.score(task["test_features"], task["test_labels"])
+
+    return score
+
+
+def prompt_learner_methods(
+    names: Sequence[str],
+    shots: Sequence[int],
+    model: Any,
+    tokenizer: Callable,
+    class_names: Sequence[str],
+    options: Mapping,
+) -> list[Method]:
+    """The prompt learners of chapter 31 (``"CoOp"``, ``"PRE"``) as rows, run at ``shots`` only.
+
+    ``options`` : keywords of the learner (e.g. ``ctx_init``, ``epochs``,
+    ``device``); each draw trains with its few-shot seed (:func:`learner_score`).
+
+    Taught in: notebooks/34_leaderboard.ipynb.
+    """
+    from zslkit.adapt.prompt_learning import PRE, CoOp
+
+    learners = {"CoOp": CoOp, "PRE": PRE}
+    return [
+        Method(
+            name,
+            "trained",
+            learner_score(learners[name], model, tokenizer, class_names, options),
+            shots=tuple(shots),
+        )
+        for name in names
+    ]
+
+
+def gains_over(
+    summary: Mapping[str, dict], shots: Sequence[int], reference_top1: float
+) -> dict[str, dict[int, float]]:
+    """Points of top-1 each method that uses labels adds to ``reference_top1``, per shot count it ran at.
+
+    ``summary`` from :func:`summarise`; label-free rows are left out.
+
+    Taught in: notebooks/34_leaderboard.ipynb.
+    """
+    return {
+        name: {k: 100 * (row["cells"][k][0] - reference_top1) for k in shots if k in row["cells"]}
+        for name, row in summary.items()
+        if not row["label_free"]
+    }
+
+
+def best_of_kind(summary: Mapping[str, dict], kind: str, n_shots: int) -> str:
+    """The method of ``kind`` with the highest mean top-1 at ``n_shots`` (the first such on a tie).
+
+    Taught in: notebooks/34_leaderboard.ipynb.
+    """
+    names = [n for n, row in summary.items() if row["kind"] == kind and n_shots in row["cells"]]
+    return max(names, key=lambda n: summary[n]["cells"][n_shots][0])
+
+
+def best_label_free(summary: Mapping[str, dict]) -> str:
+    """The label-free method with the highest ``mean_over_shots`` (the first such on a tie).
+
+    Taught in: notebooks/34_leaderboard.ipynb.
+    """
+    names = [n for n, row in summary.items() if row["label_free"]]
+    return max(names, key=lambda n: summary[n]["mean_over_shots"])

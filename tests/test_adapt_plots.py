@@ -1,0 +1,67 @@
+"""zslkit.adapt.plots: each figure has the axes, lines and labels it promises."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from zslkit.adapt import plots
+
+
+def teardown_function():
+    plt.close("all")
+
+
+def test_plot_shot_curves():
+    summary = {"zero-shot": {1: (0.6, 0.0), 4: (0.6, 0.0)}, "GDA": {1: (0.6, 0.01), 4: (0.7, 0.02)}}
+    ax = plots.plot_shot_curves(summary, [1, 4])
+    assert isinstance(ax, matplotlib.axes.Axes)
+    assert [line.get_label() for line in ax.get_lines()] == ["zero-shot", "GDA"]
+    assert ax.get_lines()[0].get_linestyle() == "--"
+    assert np.allclose(ax.get_lines()[1].get_ydata(), [0.6, 0.7])
+    assert len(ax.collections) == 2 and ax.get_xscale() == "log"
+
+
+def test_plot_base_to_new_curves():
+    curves = {"CoOp": [[[0.7, 0.5], [0.8, 0.6]], [[0.6, 0.5], [0.8, 0.4]]]}
+    table = {"zero-shot": {"B": 0.7, "N": 0.5}, "zero-shot ensemble": {"B": 0.72, "N": 0.54}}
+    fig = plots.plot_base_to_new_curves(curves, table)
+    assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 2
+    base, new = fig.axes
+    assert [line.get_label() for line in base.get_lines()] == [
+        "CoOp",
+        "zero-shot: a photo of a {}.",
+        "zero-shot ensemble",
+    ]
+    assert np.allclose(base.get_lines()[0].get_ydata(), [0.65, 0.8])
+    assert np.allclose(new.get_lines()[0].get_ydata(), [0.5, 0.5])
+    assert new.get_lines()[2].get_ydata()[0] == 0.54
+    assert base.get_legend() is not None and new.get_legend() is None
+
+
+def test_plot_pseudo_labels_and_tpt():
+    curve = [
+        {"test": 0.65, "pseudo_label_acc": 0.86, "labelled": 0.2},
+        {"test": 0.67, "pseudo_label_acc": 0.83, "labelled": 0.4},
+    ]
+    fig = plots.plot_pseudo_labels_and_tpt(curve, 0.62, 0.67, 0.69, 0.59, 0.62)
+    left, right = fig.axes
+    assert len(left.get_lines()) == 4
+    assert np.allclose(left.get_lines()[0].get_ydata(), [0.62, 0.65, 0.67])
+    assert [p.get_height() for p in right.patches] == [0.62, 0.67, 0.69, 0.59, 0.62]
+    assert [t.get_text() for t in right.get_xticklabels()][-1] == "TPT"
+
+
+def test_plot_continual():
+    history = [
+        {"heldout": 0.9, "learned": float("nan")},
+        {"heldout": 0.85, "learned": 0.7},
+        {"heldout": 0.8, "learned": 0.65},
+    ]
+    fig = plots.plot_continual({"plain": history, "ZSCL": history}, [0.5, 0.3], ["a", "b"], "noisy")
+    left, right = fig.axes
+    assert len(left.get_lines()) == 2 and len(right.get_lines()) == 3
+    assert np.allclose(right.get_lines()[2].get_ydata(), [0.5, 0.4])
+    assert right.get_title() == "mean accuracy on the tasks learned so far (noisy)"
+    assert [t.get_text() for t in left.get_xticklabels()] == ["start", "a", "b"]
