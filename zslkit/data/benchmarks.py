@@ -36,6 +36,21 @@ GBU_NAMES = {"awa1": "AWA1", "awa2": "AWA2", "cub": "CUB", "sun": "SUN", "apy": 
 ZSL_DATASETS = ("fashion_mnist",) + tuple(GBU_NAMES)
 
 
+def check_benchmark(dataset: str, split: str | None = None) -> None:
+    """Raise ``ValueError`` unless ``dataset`` (and ``split``, when given) name a Part I benchmark.
+
+    The datasets are :data:`ZSL_DATASETS`; the splits are ``"default"`` and
+    ``"fine"`` for Fashion-MNIST, ``"default"`` (the proposed split) for GBU.
+    The messages are those of :func:`zslkit.check_choice`.
+
+    Taught in: the validation cell of every Part I notebook (10 to 15).
+    """
+    check_choice("dataset", dataset, ZSL_DATASETS)
+    if split is not None:
+        splits = ["default", "fine"] if dataset == "fashion_mnist" else ["default"]
+        check_choice("split", split, splits)
+
+
 def readable_class_name(raw: str) -> str:
     """GBU folder names to words: ``"001.Black_footed_Albatross"`` -> ``"black footed albatross"``,
     ``"grizzly+bear"`` -> ``"grizzly bear"``."""
@@ -180,3 +195,16 @@ def reference_number(method: str, dataset: str, metric: str) -> float | None:
     with open(data_dir() / "reference_numbers.json") as f:
         table = json.load(f)["numbers"]
     return table.get(method, {}).get(dataset, {}).get(metric)
+
+
+def reference_gzsl(method: str, dataset: str) -> dict[str, float] | None:
+    """A paper's GZSL seen (S), unseen (U) and harmonic-mean (H) accuracy, or None.
+
+    The three :func:`reference_number` values ``gzsl_seen``, ``gzsl_unseen``
+    and ``gzsl_h`` as ``{"seen", "unseen", "h"}``; None where the paper's H is
+    not known (the pocket datasets).
+
+    Taught in: notebooks/12_gzsl_calibration.ipynb.
+    """
+    paper = {m: reference_number(method, dataset, f"gzsl_{m}") for m in ("seen", "unseen", "h")}
+    return None if paper["h"] is None else paper

@@ -191,6 +191,18 @@ def _embed_e5(texts: list[str]) -> np.ndarray:
 _ENCODERS = {"glove": _embed_glove, "minilm": _embed_minilm, "e5": _embed_e5}
 
 
+def distractor_nouns(n: int | None = None) -> list[str]:
+    """The first ``n`` (default: all) frequent GloVe nouns of ``data/vocab/distractor_nouns.json``.
+
+    Extra labels that crowd a zero-shot label space, in the file's order
+    (most frequent first).
+
+    Taught in: notebooks/13_hubness.ipynb.
+    """
+    with open(data_dir() / "vocab" / "distractor_nouns.json") as f:
+        return json.load(f)["words"][:n]
+
+
 def embed_texts(
     texts: list[str], encoder: str = "glove", normalize: bool = True, cache: bool = True
 ) -> np.ndarray:
