@@ -207,3 +207,110 @@ def test_load_text_graph_folder(tmp_path):
         load_text_graph(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="pocket graph"):
         load_graph("cora")
+
+
+def _two_triangles():
+    """The EDGES graph (7 nodes) with labels 0 0 0 1 1 1 1 and hand-made scores."""
+    from zslkit.domains.graphs import TextGraph
+
+    labels = np.array([0, 0, 0, 1, 1, 1, 1])
+    names = [f"n{i}" for i in range(7)]
+    return TextGraph(
+        "toy",
+        edges_to_adjacency(EDGES, 7),
+        [f"text {i}" for i in range(7)],
+        labels,
+        ["cat", "dog"],
+        names,
+        list(range(7)),
+    )
+
+
+def test_f1_on_nodes_equals_sklearn_on_the_subset():
+    from sklearn.metrics import f1_score
+
+    from zslkit.domains.graphs import f1_on_nodes
+
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    p = np.array([0, 1, 1, 1, 0, 2])
+    nodes = np.array([1, 2, 4, 5])
+    out = f1_on_nodes(labels, {"m": p}, nodes)
+    assert out["m"]["macro"] == pytest.approx(
+        f1_score(labels[nodes], p[nodes], average="macro", zero_division=0)
+    )
+    assert out["m"]["micro"] == pytest.approx(2 / 4)  # nodes 2 and 5 right
+
+
+def test_alpha_curve_and_seed_curve_equal_dense_closed_forms():
+    from sklearn.metrics import f1_score
+
+    from zslkit.domains.graphs import alpha_curve, seed_curve
+
+    g = _two_triangles()
+    A = g.adjacency.toarray().astype(float)
+    Y0 = np.array(
+        [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3], [0.1, 0.9], [0.4, 0.6], [0.5, 0.5]]
+    )
+    nodes = np.arange(7)
+    alphas = [0.0, 0.5, 0.9]
+    expected = [
+        f1_score(g.labels, _dense_closed_form(A, Y0, a).argmax(1), average="macro", zero_division=0)
+        for a in alphas
+    ]
+    assert alpha_curve(g.adjacency, Y0, g.labels, nodes, alphas) == pytest.approx(expected)
+    curve = seed_curve(g.adjacency, g.labels, [1], 2, alpha=0.9, seed=0)
+    start, seeds = seed_scores(g.labels, 1, 2, seed=0)
+    rest = np.setdiff1d(nodes, seeds)
+    predicted = _dense_closed_form(A, start, 0.9).argmax(1)
+    assert curve == {
+        1: pytest.approx(
+            f1_score(g.labels[rest], predicted[rest], average="macro", zero_division=0)
+        )
+    }
+
+
+def test_changed_nodes_and_connectivity_by_hand():
+    from zslkit.domains.graphs import accuracy_by_connectivity, changed_nodes
+
+    labels = np.array([0, 1, 1, 0, 1])
+    before = np.array([1, 1, 0, 0, 1])
+    after = np.array([0, 0, 1, 0, 1])
+    # node 0 and 2 fixed, node 1 broken; node 4 was not asked about
+    assert changed_nodes(labels, before, after, [0, 1, 2, 3]) == ([0, 2], [1])
+    degree = np.array([0, 2, 1, 0, 3])
+    groups = accuracy_by_connectivity(labels, before, after, degree, np.array([0, 1, 2, 3]))
+    assert groups == {"isolated nodes": (2, 0.5, 1.0), "connected nodes": (2, 0.5, 0.5)}
+    assert list(accuracy_by_connectivity(labels, before, after, degree, np.array([1]))) == [
+        "connected nodes"
+    ]
+
+
+def test_describe_nodes_names_class_prediction_text_and_neighbours():
+    from zslkit.domains.graphs import describe_nodes
+
+    g = _two_triangles()
+    predicted = np.array([1, 0, 0, 0, 1, 1, 1])
+    expected = "'n0' (cat; text said dog): text 0\n    neighbours: n1, n2"
+    assert describe_nodes(g, [0], predicted) == expected
+
+
+def test_text_graph_by_source_equals_scoring_and_propagating_by_hand():
+    from sklearn.metrics import f1_score
+
+    from zslkit.classic import softmax
+    from zslkit.domains.graphs import text_graph_by_source
+    from zslkit.domains.text import ZeroShotTextClassifier
+
+    g = _two_triangles()
+    g.texts[:] = ["cat cat", "cat word", "cat", "dog", "dog dog", "cat dog", "dog word"]
+    spec = {"descriptions": None, "templates": ["{} here"]}
+    nodes = np.arange(7)
+    out = text_graph_by_source(g, spec, "tfidf", 10.0, 0.5, nodes)
+    assert list(out) == ["names", "templates"]  # no descriptions in spec
+    A = g.adjacency.toarray().astype(float)
+    for source, (before, after) in out.items():
+        clf = ZeroShotTextClassifier("tfidf", source, None, spec["templates"]).fit(["cat", "dog"])
+        start = softmax(10.0 * clf.decision_function(g.texts))
+        smoothed = _dense_closed_form(A, start, 0.5).argmax(1)
+        assert before == pytest.approx(f1_score(g.labels, start.argmax(1), average="macro"))
+        assert after == pytest.approx(f1_score(g.labels, smoothed, average="macro"))

@@ -238,3 +238,56 @@ def test_torchvision_model_goes_through_the_same_path():
     assert len(history) == 3 and np.isfinite(history).all()
     with pytest.raises(ValueError, match="model_name|name"):
         Q.load_classifier("not_a_model")
+
+
+def _tiny_net():
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 3)
+    ).eval()
+
+
+def test_calibrated_ranges_are_the_max_of_each_quantized_layer_input():
+    net = _tiny_net()
+    x = torch.randn(8, 1, 4, 4, generator=torch.Generator().manual_seed(1))
+    ranges = Q.calibrated_ranges(net, {"real": x, "scaled": 2 * x})
+    # the first layer's input (the image) is not quantized; the linear layer's input is
+    hidden = net[2](net[1](net[0](x)))
+    assert ranges["real"] == pytest.approx([float(hidden.max().detach())])
+    assert ranges["scaled"] == pytest.approx([float(net[2](net[1](net[0](2 * x))).max().detach())])
+
+
+def test_accuracy_table_and_weights_only_equal_quantizing_by_hand():
+    net = _tiny_net()
+    gen = torch.Generator().manual_seed(2)
+    x, calib = torch.randn(20, 1, 4, 4, generator=gen), torch.randn(6, 1, 4, 4, generator=gen)
+    labels = net(x).argmax(1)  # the float model is right on every input
+    table = Q.accuracy_table(net, {"c": calib}, [(8, 8), (4, 2)], x, labels)
+    assert list(table["c"]) == ["W8A8", "W4A2"]
+    for (w, a), key in [((8, 8), "W8A8"), ((4, 2), "W4A2")]:
+        quantized = Q.quantize_model(net, calib, weight_bits=w, act_bits=a)
+        hand = float((quantized(x).argmax(1) == labels).float().mean())
+        assert table["c"][key] == pytest.approx(hand)
+    weights_only = Q.weights_only_accuracy(net, (8, 2), x, labels)
+    for bits in (8, 2):
+        quantized = Q.quantize_model(net, weight_bits=bits, act_bits=None)
+        hand = float((quantized(x).argmax(1) == labels).float().mean())
+        assert weights_only[bits] == pytest.approx(hand)
+
+
+def test_range_sweep_equals_fake_quantizing_one_layer_input_by_hand():
+    net = _tiny_net()
+    gen = torch.Generator().manual_seed(3)
+    x, calib = torch.randn(30, 1, 4, 4, generator=gen), torch.randn(8, 1, 4, 4, generator=gen)
+    labels = net(x).argmax(1)
+    factors = np.array([0.25, 1.0, 3.0])
+    sweep = Q.range_sweep(net, calib, 2, factors, x, labels)
+    h_calib = net[2](net[1](net[0](calib)))
+    lo, hi = float(h_calib.min().detach()), float(h_calib.max().detach())
+    for factor, accuracy in zip(factors, sweep):
+        scale, zero = Q.quant_params(lo, hi * factor, 2, "asymmetric")
+        h = net[2](net[1](net[0](x)))
+        q = np_quantize(h.detach().numpy(), float(scale), float(zero), 0, 3)
+        h_hat = torch.tensor((q - float(zero)) * float(scale), dtype=torch.float32)
+        hand = float((net[3](h_hat).argmax(1) == labels).float().mean())
+        assert accuracy == pytest.approx(hand)

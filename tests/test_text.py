@@ -194,3 +194,83 @@ def test_wordnet_supersense_sample_is_balanced_disjoint_and_correctly_labelled()
     ]
     assert np.mean(hits) > 0.98
     assert len(set(test.documents) & set(train.documents)) <= 1
+
+
+def _tiny_dataset():
+    from zslkit.domains.text import TextDataset
+
+    documents = ["a striker scored twice", "the senate passed a bill", "a goal in extra time"]
+    documents += ["parliament votes on the budget"]
+    return TextDataset("tiny", "test", documents, np.array([0, 1, 0, 1]), ["sports", "politics"])
+
+
+def test_describe_dataset_names_the_first_document_of_each_class():
+    from zslkit.domains.text import describe_dataset
+
+    expected = (
+        "4 test documents, 2 classes: sports, politics\n"
+        "      sports: a striker scored twice\n"
+        "    politics: the senate passed a bill"
+    )
+    assert describe_dataset(_tiny_dataset()) == expected
+
+
+def test_zero_shot_grid_equals_fitting_each_classifier_by_hand():
+    from sklearn.metrics import f1_score
+
+    from zslkit.domains.text import zero_shot_grid
+
+    data = _tiny_dataset()
+    spec = {"descriptions": None, "templates": ["This text is about {}."]}
+    scores, predictions = zero_shot_grid(data, ["tfidf"], ["names", "templates"], spec)
+    assert list(scores) == [("tfidf", "names"), ("tfidf", "templates")]
+    for source in ("names", "templates"):
+        # tf-idf by hand: cosine of each document to the mean label-text vector
+        texts = (
+            ["sports", "politics"]
+            if source == "names"
+            else [
+                "This text is about sports.",
+                "This text is about politics.",
+            ]
+        )
+        vec = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit(data.documents + texts)
+        expected = cosine_similarity(vec.transform(data.documents), vec.transform(texts)).argmax(1)
+        np.testing.assert_array_equal(predictions["tfidf", source], expected)
+        assert scores["tfidf", source]["macro"] == pytest.approx(
+            f1_score(data.labels, expected, average="macro", zero_division=0)
+        )
+
+
+def test_few_shot_curve_equals_a_plain_loop_over_draws():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+
+    from zslkit.domains.text import few_shot_curve
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[2.0, 0.0], [0.0, 2.0], [-2.0, -2.0]])
+    train_labels = np.repeat(np.arange(3), 6)
+    test_labels = np.repeat(np.arange(3), 10)
+    train = centres[train_labels] + rng.normal(0, 1.5, (18, 2))
+    test = centres[test_labels] + rng.normal(0, 1.5, (30, 2))
+    curve = few_shot_curve(train, train_labels, test, test_labels, [1, 2, 6], seed=3)
+    assert list(curve) == [1, 2, 6]
+    for k, draws in [(1, 3), (2, 3), (6, 1)]:
+        runs = []
+        for draw in range(draws):
+            r = np.random.default_rng(3 + draw)  # few_shot_indices: one choice per class in order
+            idx = np.sort(
+                np.concatenate(
+                    [
+                        r.choice(np.flatnonzero(train_labels == c), k, replace=False)
+                        for c in range(3)
+                    ]
+                )
+            )
+            model = LogisticRegression(max_iter=2000).fit(train[idx], train_labels[idx])
+            runs.append(
+                f1_score(test_labels, model.predict(test), average="macro", zero_division=0)
+            )
+        assert curve[k] == pytest.approx((np.mean(runs), np.std(runs)))
+    assert curve[6][1] == 0.0

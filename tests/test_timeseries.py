@@ -248,3 +248,97 @@ def test_reference_numbers():
     assert row["model"] == "TTM-r2" and row["value"] == 0.363
     assert series_data.reference_numbers("pocket", 64, 12) == []
     assert series_data.reference_numbers("ETTh1.csv", 512, 192) == []
+
+
+def _toy_heldout():
+    t = np.arange(60, dtype=float)
+    a = HeldOutSeries("a", 10 + np.sin(2 * np.pi * t / 12), 12, np.array([40, 48]), 40)
+    b = HeldOutSeries("b", 5 + 0.1 * t, 4, np.array([50]), 50)
+    return [a, b]
+
+
+def test_checks_refuse_bad_paths_and_windows(tmp_path):
+    timeseries.check_files("pocket", "")
+    timeseries.check_files("pocket", "none")
+    csv = tmp_path / "x.csv"
+    csv.write_text("date,y\n")
+    timeseries.check_files(str(csv), str(csv))
+    with pytest.raises(ValueError, match="dataset="):
+        timeseries.check_files(str(tmp_path / "missing.csv"), "")
+    with pytest.raises(ValueError, match="checkpoint="):
+        timeseries.check_files("pocket", str(tmp_path / "missing.pt"))
+    timeseries.check_window(64, 12, 8)
+    with pytest.raises(ValueError, match="must divide"):
+        timeseries.check_window(64, 12, 6)
+    with pytest.raises(ValueError, match="patch_length"):
+        timeseries.check_window(8, 12, 16)
+    timeseries.check_budget(1, 1, 1, 1, 0)
+    with pytest.raises(ValueError, match="baseline_history"):
+        timeseries.check_budget(1, 1, 1, 1, -1)
+
+
+def test_forecast_all_and_score_tables_equal_a_plain_loop():
+    heldout = _toy_heldout()
+    methods = {"seasonal naive": "seasonal_naive"}
+    forecasts, seconds = timeseries.forecast_all(heldout, methods, 6)
+    assert list(seconds) == ["seasonal naive"] and seconds["seasonal naive"] >= 0
+    for s in heldout:  # seasonal naive by hand: repeat the last period
+        expected = [np.resize(s.values[o - s.period : o], 6) for o in s.origins]
+        np.testing.assert_allclose(forecasts["seasonal naive"][s.name], expected)
+    mase_table, mse_table = timeseries.score_tables(heldout, forecasts)
+    for s in heldout:
+        rows = []
+        for row, o in enumerate(s.origins):
+            truth = s.values[o : o + 6]
+            naive_mae = np.mean(np.abs(s.values[s.period : o] - s.values[: o - s.period]))
+            rows.append(
+                np.mean(np.abs(truth - forecasts["seasonal naive"][s.name][row])) / naive_mae
+            )
+        assert mase_table.loc[s.name, "seasonal naive"] == pytest.approx(np.mean(rows))
+        errors = [
+            mean_squared_error(s.values[o : o + 6] / s.std, f / s.std)
+            for o, f in zip(s.origins, forecasts["seasonal naive"][s.name])
+        ]
+        assert mse_table.loc[s.name, "seasonal naive"] == pytest.approx(np.mean(errors))
+
+
+def test_mase_report_appends_the_mean_row():
+    table = pd.DataFrame({"ETS": [1.0, 0.5], "ARIMA": [0.25, 0.75]}, index=["a", "b"])
+    lines = timeseries.mase_report(table).splitlines()
+    assert lines[0] == "MASE (lower is better)"
+    assert lines[1].split() == ["ETS", "ARIMA"]
+    assert lines[-1].split() == ["mean", "0.75", "0.50"]
+    assert lines[2].split() == ["a", "1.00", "0.25"]
+
+
+def test_load_mixer_loads_the_shipped_checkpoint_and_refuses_another_window():
+    shape = {"context_length": 64, "horizon": 12, "patch_length": 8}
+    mixer, source = timeseries.load_mixer("", [], shape, 32, 1)
+    direct = timeseries.MixerForecaster.load(timeseries.CHECKPOINT)
+    assert source == f"loaded {timeseries.CHECKPOINT.name}"
+    assert mixer.n_parameters_ == sum(p.numel() for p in direct.model_.parameters())
+    with pytest.raises(ValueError, match="checkpoint none"):
+        timeseries.load_mixer("", [], {**shape, "horizon": 6}, 32, 1)
+
+
+def test_load_mixer_pretrains_when_asked():
+    rng = np.random.default_rng(0)
+    pool = [np.sin(np.arange(120) * 2 * np.pi / 12) + rng.normal(0, 0.1, 120)]
+    shape = {"context_length": 24, "horizon": 6, "patch_length": 6}
+    mixer, source = timeseries.load_mixer("none", pool, shape, 8, 3)
+    assert source.startswith("pretrained here: 3 steps in ")
+    assert mixer.n_parameters_ == mixer_parameters(24, 6, 6, 8, mixer.n_layers, mixer.expansion)
+
+
+def test_describe_heldout_and_check_dataset(tmp_path):
+    heldout = _toy_heldout()
+    text = series_data.describe_heldout(heldout, [np.zeros(3), np.zeros(4)], 6)
+    lines = text.splitlines()
+    assert lines[0] == "held out: 2 series, 3 forecast origins, horizon 6"
+    assert lines[1].split() == ["a", "b"]
+    assert lines[2].split() == ["period", "12", "4"]
+    assert lines[3].split() == ["length", "60", "60"]
+    assert lines[4] == "pretraining pool: 2 real series (7 points) + synthetic series"
+    series_data.check_dataset("pocket")
+    with pytest.raises(ValueError, match="pocket"):
+        series_data.check_dataset(str(tmp_path / "none.csv"))

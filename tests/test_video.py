@@ -190,3 +190,73 @@ def test_head_refuses_bad_input():
         video.ClipTextHead(n_steps=1).fit(x[:, :1], y, text)
     with pytest.raises(ValueError, match="hidden"):
         video.ClipTextHead(hidden=0).fit(x, y, text)
+
+
+def test_clip_and_head_checks_refuse_bad_values():
+    video.check_clips(20, 2, world.VARIANTS[0])
+    video.check_head(1, 1, 0.01)
+    for bad in [(19, 8, "photo"), (80, 1, "photo"), (80, 8, "no such variant")]:
+        with pytest.raises(ValueError):
+            video.check_clips(*bad)
+    for bad in [(0, 150, 0.01), (16, 0, 0.01), (16, 150, 0.0)]:
+        with pytest.raises(ValueError):
+            video.check_head(*bad)
+
+
+def test_score_logits_and_direction_by_pair_by_hand():
+    names = ["moving left", "moving right", "growing", "shrinking"]
+    labels = np.array([0, 1, 2, 3])
+    logits = np.array(
+        [
+            [0.9, 0.1, 0.0, 0.0],  # right
+            [0.8, 0.2, 0.0, 0.0],  # predicts its opposite: kind right, direction wrong
+            [0.0, 0.0, 0.5, 0.5],  # tie with its opposite: direction half, top-1 its own (first)
+            [0.0, 0.9, 0.0, 0.1],  # wrong kind; own action above its opposite
+        ]
+    )
+    table = video.score_logits({"m": logits}, labels, names)
+    kind = [world.ACTIONS.index(a) // 2 for a in names]
+    pred = logits.argmax(1)
+    expected_kind = np.mean([kind[p] == kind[y] for p, y in zip(pred, labels)])
+    assert table == {"m": {"top1": 0.5, "direction": (1 + 0 + 0.5 + 1) / 4, "kind": expected_kind}}
+    per_pair = video.direction_by_pair(
+        {"m": logits}, labels, names, [("moving left", "moving right"), ("growing", "shrinking")]
+    )
+    assert per_pair == {"m": [0.5, 0.75]}
+
+
+def test_frame_step_by_pair_equals_a_loop():
+    rng = np.random.default_rng(0)
+    features = torch.tensor(rng.normal(size=(4, 3, 2)), dtype=torch.float32)
+    labels = np.array([0, 1, 2, 3])
+    names = ["moving left", "moving right", "growing", "shrinking"]
+    out = video.frame_step_by_pair(features, labels, names, [("growing", "shrinking")])
+    x = features.numpy().astype(float)
+    steps = [np.mean([np.linalg.norm(x[i, t + 1] - x[i, t]) for t in range(2)]) for i in (2, 3)]
+    assert out == {"growing / shrinking": pytest.approx(np.mean(steps), rel=1e-5)}
+
+
+def test_fit_heads_and_held_out_pairs_equal_fitting_by_hand():
+    rng = np.random.default_rng(1)
+    features = torch.tensor(rng.normal(size=(16, 3, 4)), dtype=torch.float32)
+    labels = np.repeat(np.arange(4), 4)
+    text = torch.tensor(rng.normal(size=(4, 4)), dtype=torch.float32)
+    names = ["moving left", "moving right", "growing", "shrinking"]
+    kw = dict(hidden=2, n_steps=3, lr=0.01, seed=0)
+    heads, seconds = video.fit_heads(features, labels, text, **kw)
+    assert list(heads) == list(seconds) == ["pooled head", "temporal head"]
+    for name, temporal in [("pooled head", False), ("temporal head", True)]:
+        by_hand = video.ClipTextHead(temporal=temporal, **kw).fit(features, labels, text)
+        np.testing.assert_allclose(
+            heads[name].decision_function(features), by_hand.decision_function(features)
+        )
+    pairs = [("moving left", "moving right"), ("growing", "shrinking")]
+    held_out = video.held_out_pairs(features, labels, features, labels, text, pairs, names, **kw)
+    seen = labels >= 2  # without the first pair: train on growing / shrinking, relabelled 0, 1
+    head = video.ClipTextHead(temporal=True, **kw).fit(features[seen], labels[seen] - 2, text[2:])
+    test = labels < 2
+    predicted = head.predict(features[test], text[:2])
+    assert held_out["moving left / moving right"] == pytest.approx(
+        np.mean(predicted == labels[test])
+    )
+    assert list(held_out) == ["moving left / moving right", "growing / shrinking"]

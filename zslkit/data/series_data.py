@@ -366,3 +366,34 @@ def reference_numbers(
         and row["horizon"] == horizon
         and row["metric"] == metric
     ]
+
+
+def check_dataset(dataset: str) -> None:
+    """Raise a ``ValueError`` unless ``dataset`` is ``"pocket"`` or the path of an existing file.
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    if dataset != "pocket" and not Path(dataset).expanduser().is_file():
+        raise ValueError(
+            f"dataset={dataset!r} is not valid; choose pocket or the path of an existing CSV file"
+        )
+
+
+def describe_heldout(heldout: list[HeldOutSeries], pool: list[np.ndarray], horizon: int) -> str:
+    """Three lines on the data: the held-out series, their periods and lengths, the pretraining pool.
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    import pandas as pd
+
+    n_origins = sum(len(s.origins) for s in heldout)
+    table = pd.DataFrame(
+        {"period": [s.period for s in heldout], "length": [len(s.values) for s in heldout]},
+        index=[s.name for s in heldout],
+    ).T.to_string()
+    return (
+        f"held out: {len(heldout)} series, {n_origins} forecast origins, horizon {horizon}\n"
+        f"{table}\n"
+        f"pretraining pool: {len(pool)} real series ({sum(map(len, pool))} points) "
+        "+ synthetic series"
+    )

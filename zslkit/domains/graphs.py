@@ -53,6 +53,13 @@ __all__ = [
     "propagate",
     "normalized_graph",
     "homophily",
+    "f1_on_nodes",
+    "text_graph_by_source",
+    "alpha_curve",
+    "seed_curve",
+    "changed_nodes",
+    "describe_nodes",
+    "accuracy_by_connectivity",
 ]
 
 
@@ -282,3 +289,174 @@ class GraphLabelPropagation(BaseEstimator):
     def fit_predict(self, adjacency, initial_scores, classes=None) -> np.ndarray:
         """``fit`` then return ``transduction_``."""
         return self.fit(adjacency, initial_scores, classes).transduction_
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# the chapter's experiments
+
+
+def f1_on_nodes(labels, predictions: dict, nodes) -> dict[str, dict[str, float]]:
+    """Micro and macro F1 of each method's node labels, on the given nodes only.
+
+    predictions : ``{method: (n,) int array}``; nodes : indices of the nodes
+    scored (e.g. all but the seed nodes).
+
+    Returns ``{method: {"micro": float, "macro": float}}``
+    (:func:`zslkit.domains.text.f1_scores`).
+
+    Taught in: notebooks/42_graph_zero_shot.ipynb.
+    """
+    from zslkit.domains.text import f1_scores
+
+    labels = np.asarray(labels)
+    return {name: f1_scores(labels[nodes], np.asarray(p)[nodes]) for name, p in predictions.items()}
+
+
+def text_graph_by_source(
+    graph: TextGraph,
+    spec: dict,
+    encoder: str,
+    logit_scale: float,
+    alpha: float,
+    nodes,
+    sources=None,
+) -> dict[str, tuple[float, float]]:
+    """Macro F1 of text only and of text + graph for each label source.
+
+    For each label source (default :data:`zslkit.domains.text.LABEL_SOURCES`;
+    ``descriptions`` skipped when ``spec`` has none) the node texts are scored
+    by a :class:`zslkit.domains.text.ZeroShotTextClassifier`, turned into
+    probabilities ``softmax(logit_scale * cosine)`` and propagated with
+    :class:`GraphLabelPropagation` (``alpha``).
+
+    Returns ``{source: (text-only macro F1, text + graph macro F1)}`` on ``nodes``.
+
+    Taught in: notebooks/42_graph_zero_shot.ipynb.
+    """
+    from zslkit.classic import softmax
+    from zslkit.domains.text import LABEL_SOURCES, ZeroShotTextClassifier, f1_scores
+
+    labels = graph.labels
+    by_source = {}
+    for label_source in LABEL_SOURCES if sources is None else sources:
+        scorer = ZeroShotTextClassifier(
+            encoder, label_source, spec["descriptions"], spec["templates"]
+        )
+        if label_source == "descriptions" and not spec["descriptions"]:
+            continue
+        start = softmax(logit_scale * scorer.fit(graph.class_names).decision_function(graph.texts))
+        smoothed = GraphLabelPropagation(alpha=alpha).fit_predict(graph.adjacency, start)
+        by_source[label_source] = (
+            f1_scores(labels[nodes], start.argmax(1)[nodes])["macro"],
+            f1_scores(labels[nodes], smoothed[nodes])["macro"],
+        )
+    return by_source
+
+
+def alpha_curve(adjacency, initial_scores, labels, nodes, alphas) -> list[float]:
+    """Macro F1 on ``nodes`` of :class:`GraphLabelPropagation` from ``initial_scores``, per alpha.
+
+    initial_scores : (n, C) float array; alphas : values in [0, 1) (0 keeps the scores).
+
+    Taught in: notebooks/42_graph_zero_shot.ipynb.
+    """
+    from zslkit.domains.text import f1_scores
+
+    labels = np.asarray(labels)
+    return [
+        f1_scores(
+            labels[nodes],
+            GraphLabelPropagation(alpha=a).fit_predict(adjacency, initial_scores)[nodes],
+        )["macro"]
+        for a in alphas
+    ]
+
+
+def seed_curve(
+    adjacency, labels, seed_counts, n_classes: int, alpha: float, seed: int = 0
+) -> dict[int, float]:
+    """Macro F1 of the graph-only baseline for several numbers of seed nodes per class.
+
+    For each ``k`` in ``seed_counts``, :func:`seed_scores` labels ``k``
+    random nodes per class, :class:`GraphLabelPropagation` spreads their
+    one-hot scores, and the macro F1 is measured on the other nodes.
+
+    Returns ``{k: macro F1}``.
+
+    Taught in: notebooks/42_graph_zero_shot.ipynb.
+    """
+    from zslkit.domains.text import f1_scores
+
+    labels = np.asarray(labels)
+    curve = {}
+    for k in seed_counts:
+        start, seeds_k = seed_scores(labels, k, n_classes, seed=seed)
+        rest = np.setdiff1d(np.arange(len(labels)), seeds_k)
+        curve[k] = f1_scores(
+            labels[rest],
+            GraphLabelPropagation(alpha=alpha).fit_predict(adjacency, start)[rest],
+        )["macro"]
+    return curve
+
+
+def changed_nodes(labels, before, after, nodes) -> tuple[list, list]:
+    """The nodes a method fixed and the nodes it broke, compared with another.
+
+    Returns ``(fixed, broken)``: the indices in ``nodes`` (in their order)
+    where ``before`` was wrong and ``after`` right, and the reverse.
+
+    Taught in: notebooks/42_graph_zero_shot.ipynb.
+    """
+    fixed = [i for i in nodes if before[i] != labels[i] and after[i] == labels[i]]
+    broken = [i for i in nodes if before[i] == labels[i] and after[i] != labels[i]]
+    return fixed, broken
+
+
+def describe_nodes(graph: TextGraph, nodes, predicted, n_neighbours: int = 4) -> str:
+    """Two lines a node: its name, class, the predicted class and text; then its neighbours.
+
+    ``'<name>' (<class>; text said <predicted class>): <first 70 characters of the text>``
+    and ``    neighbours: <first n_neighbours neighbour names>``.
+
+    Taught in: notebooks/42_graph_zero_shot.ipynb.
+    """
+    names = graph.class_names
+    lines = []
+    for i in nodes:
+        neighbours = [graph.node_names[j] for j in graph.adjacency[i].indices][:n_neighbours]
+        lines.append(
+            f"{graph.node_names[i]!r} ({names[graph.labels[i]]}; text said {names[predicted[i]]}): "
+            f"{graph.texts[i][:70]}"
+        )
+        lines.append(f"    neighbours: {', '.join(neighbours)}")
+    return "\n".join(lines)
+
+
+def accuracy_by_connectivity(
+    labels, before, after, degree, nodes
+) -> dict[str, tuple[int, float, float]]:
+    """Accuracy of two predictions on the isolated and on the connected nodes among ``nodes``.
+
+    degree : (n,) number of neighbours of every node.
+
+    Returns ``{"isolated nodes": (count, accuracy before, accuracy after),
+    "connected nodes": (...)}``; a group without nodes is left out.
+
+    Taught in: notebooks/42_graph_zero_shot.ipynb.
+    """
+    labels, before, after = np.asarray(labels), np.asarray(before), np.asarray(after)
+    nodes = np.asarray(nodes)
+    groups = {}
+    for name, mask in [
+        ("isolated nodes", degree[nodes] == 0),
+        ("connected nodes", degree[nodes] > 0),
+    ]:
+        members = nodes[mask]
+        if len(members) == 0:
+            continue
+        groups[name] = (
+            len(members),
+            float(np.mean(before[members] == labels[members])),
+            float(np.mean(after[members] == labels[members])),
+        )
+    return groups

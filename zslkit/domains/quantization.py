@@ -717,5 +717,105 @@ def main(argv: Sequence[str] | None = None) -> dict:
     return report
 
 
+# --------------------------------------------------------------------------
+# The chapter's experiments
+# --------------------------------------------------------------------------
+def calibrated_ranges(
+    model: nn.Module, calibration: dict[str, torch.Tensor], act_bits: int = 8
+) -> dict[str, np.ndarray]:
+    """The upper end of every calibrated activation range, for each calibration set.
+
+    ``model`` is calibrated on each set of inputs (:func:`quantize_model`,
+    float weights, ``act_bits`` activations) and the max of every quantized
+    layer input is read back (:func:`activation_ranges`).
+
+    Returns ``{kind: (n_quantized_layers,) float array}``.
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+    return {
+        name: np.array(
+            [
+                hi
+                for _, hi in activation_ranges(
+                    quantize_model(model, inputs, weight_bits=None, act_bits=act_bits)
+                )
+            ]
+        )
+        for name, inputs in calibration.items()
+    }
+
+
+def accuracy_table(
+    model: nn.Module,
+    calibration: dict[str, torch.Tensor],
+    configs: Sequence[tuple[int, int]],
+    inputs: torch.Tensor,
+    labels,
+) -> dict[str, dict[str, float]]:
+    """Test accuracy of ``model`` quantized at each (weight bits, activation bits), per calibration.
+
+    Returns ``{kind: {"W<w>A<a>": accuracy}}`` (:func:`quantize_model`, :func:`accuracy`).
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+    table = {name: {} for name in calibration}
+    for name, calibration_inputs in calibration.items():
+        for weight_bits, act_bits in configs:
+            quantized = quantize_model(
+                model, calibration_inputs, weight_bits=weight_bits, act_bits=act_bits
+            )
+            table[name][f"W{weight_bits}A{act_bits}"] = accuracy(quantized, inputs, labels)
+    return table
+
+
+def weights_only_accuracy(
+    model: nn.Module, bits: Sequence[int], inputs: torch.Tensor, labels
+) -> dict[int, float]:
+    """Test accuracy with only the weights quantized (activations in float), per bit width.
+
+    Returns ``{bits: accuracy}``; no calibration data is needed.
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+    return {
+        b: accuracy(quantize_model(model, weight_bits=b, act_bits=None), inputs, labels)
+        for b in bits
+    }
+
+
+def range_sweep(
+    model: nn.Module,
+    calibration_inputs: torch.Tensor,
+    act_bits: int,
+    factors: Sequence[float],
+    inputs: torch.Tensor,
+    labels,
+) -> list[float]:
+    """Accuracy with one layer input quantized, as its range is scaled away from the calibrated one.
+
+    The first quantized layer input of ``model`` is quantized to ``act_bits``
+    (range calibrated on ``calibration_inputs``; weights and every other
+    activation stay in float); for each factor its upper end is set to
+    ``factor`` times the calibrated one and the accuracy measured.
+
+    Returns one accuracy a factor.
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+    probe = quantize_model(model, calibration_inputs, weight_bits=None, act_bits=act_bits)
+    probed = [
+        m for m in probe.modules() if isinstance(m, QuantizedLayer) and m.act_bits is not None
+    ]
+    for m in probed[1:]:
+        m.act_bits = None  # only the first quantized activation stays quantized
+    real_max = float(probed[0].act_max)
+    sweep = []
+    for factor in factors:
+        probed[0].act_max = torch.tensor(real_max * factor)
+        sweep.append(accuracy(probe, inputs, labels))
+    return sweep
+
+
 if __name__ == "__main__":
     main()

@@ -523,3 +523,91 @@ def label_spec(dataset: str, class_names: list[str]) -> dict:
             f"but the data has {list(class_names)}"
         )
     return {**spec, "class_names": list(class_names)}
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# the chapter's experiments
+
+
+def describe_dataset(dataset: TextDataset) -> str:
+    """A summary of a text dataset: its size, its classes and the first document of each class.
+
+    One line ``"<n> test documents, <C> classes: a, b, ..."``, then one line a
+    class, ``"  <name>: <first document of that class>"`` (names right-aligned
+    to 10 characters).
+
+    Taught in: notebooks/40_text_zero_shot.ipynb.
+    """
+    class_names = dataset.class_names
+    lines = [f"{len(dataset)} test documents, {len(class_names)} classes: {', '.join(class_names)}"]
+    for c, name in enumerate(class_names):
+        first = int(np.flatnonzero(dataset.labels == c)[0])
+        lines.append(f"  {name:>10}: {dataset.documents[first]}")
+    return "\n".join(lines)
+
+
+def zero_shot_grid(
+    dataset: TextDataset, encoders: list[str], sources: list[str], spec: dict
+) -> tuple[dict, dict]:
+    """Zero-shot F1 of every (encoder, label source) pair on a labelled dataset.
+
+    For each encoder, then each label source, a :class:`ZeroShotTextClassifier`
+    is fitted on ``dataset.class_names`` (with ``spec["descriptions"]`` and
+    ``spec["templates"]``, see :func:`label_spec`) and predicts
+    ``dataset.documents``.
+
+    Returns
+    -------
+    scores : ``{(encoder, source): {"micro": float, "macro": float}}`` (:func:`f1_scores`)
+    predictions : ``{(encoder, source): (n,) int array}``
+
+    Taught in: notebooks/40_text_zero_shot.ipynb.
+    """
+    scores, predictions = {}, {}
+    for enc in encoders:
+        for source in sources:
+            clf = ZeroShotTextClassifier(enc, source, spec["descriptions"], spec["templates"]).fit(
+                dataset.class_names
+            )
+            predictions[enc, source] = clf.predict(dataset.documents)
+            scores[enc, source] = f1_scores(dataset.labels, predictions[enc, source])
+    return scores, predictions
+
+
+def few_shot_curve(
+    train_features: np.ndarray,
+    train_labels,
+    test_features: np.ndarray,
+    test_labels,
+    shots: list[int],
+    seed: int = 0,
+    n_draws: int = 3,
+) -> dict[int, tuple[float, float]]:
+    """Macro F1 of few-shot logistic regression for each labelled budget in ``shots``.
+
+    For ``k`` in ``shots``, :func:`few_shot_indices` draws ``k`` training
+    examples per class (seeds ``seed, seed + 1, ...``), scikit-learn's
+    ``LogisticRegression(max_iter=2000)`` is fitted on their features and
+    scored on the test set. Every budget but the largest is drawn
+    ``n_draws`` times (the largest once: with a per-class pool of that size
+    every draw is the same set).
+
+    train_features : (n_train, d) float array; test_features : (n_test, d)
+
+    Returns ``{k: (mean, std)}`` of the macro F1 over the draws.
+
+    Taught in: notebooks/40_text_zero_shot.ipynb.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
+    largest = max(shots)
+    curve = {}
+    for k in shots:
+        runs = []
+        for draw in range(n_draws if k < largest else 1):
+            idx = few_shot_indices(train_labels, k, seed=seed + draw)
+            model = LogisticRegression(max_iter=2000).fit(train_features[idx], train_labels[idx])
+            runs.append(f1_scores(test_labels, model.predict(test_features))["macro"])
+        curve[k] = (float(np.mean(runs)), float(np.std(runs)))
+    return curve

@@ -48,7 +48,13 @@ import torch
 from torch import nn
 
 from zslkit.checks import check_choice, check_range
-from zslkit.data.series_data import HeldOutSeries, load_pool, sample_windows, synthetic_series
+from zslkit.data.series_data import (
+    HeldOutSeries,
+    check_dataset,
+    load_pool,
+    sample_windows,
+    synthetic_series,
+)
 from zslkit.paths import data_dir
 
 CHECKPOINT = data_dir() / "checkpoints" / "tinymixer.pt"
@@ -673,6 +679,164 @@ def main(argv: Sequence[str] | None = None) -> dict:
         json.dumps({k: report[k] for k in ("train_seconds", "size_bytes", "parameters")}, indent=2)
     )
     return report
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# the chapter's experiments
+
+# The methods of the chapter and the names their figures are recorded under.
+METHOD_KEYS = {
+    "seasonal naive": "seasonal_naive",
+    "ETS": "ets",
+    "ARIMA": "arima",
+    "mixer zero-shot": "mixer_zero_shot",
+    "mixer fine-tuned": "mixer_finetuned",
+}
+
+
+def check_files(dataset: str, checkpoint: str) -> None:
+    """Check the chapter's two paths: the data and the mixer weights.
+
+    ``dataset`` must be ``"pocket"`` or an existing CSV file
+    (:func:`zslkit.data.series_data.check_dataset`); ``checkpoint`` ``""`` (the
+    shipped weights), ``"none"`` (pretrain here) or an existing file. Raises a
+    ``ValueError`` naming the bad value and the valid choices.
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    check_dataset(dataset)
+    if checkpoint not in ("", "none") and not Path(checkpoint).expanduser().is_file():
+        raise ValueError(
+            f"checkpoint={checkpoint!r} is not valid; "
+            "choose an empty string, none or an existing file"
+        )
+
+
+def check_window(context_length: int, horizon: int, patch_length: int) -> None:
+    """Check the mixer's window: positive lengths, and ``patch_length`` dividing ``context_length``.
+
+    Raises a ``ValueError`` naming the bad value (:func:`zslkit.check_range`).
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    check_range("context_length", context_length, 1, 100_000, integer=True)
+    check_range("horizon", horizon, 1, 10_000, integer=True)
+    check_range("patch_length", patch_length, 1, context_length, integer=True)
+    if context_length % patch_length:
+        raise ValueError(f"patch_length={patch_length} must divide context_length={context_length}")
+
+
+def check_budget(
+    pretrain_steps: int,
+    d_model: int,
+    finetune_steps: int,
+    eval_stride: int,
+    baseline_history: int,
+) -> None:
+    """Check the chapter's budgets: training steps, width, evaluation stride, baseline history.
+
+    Each is an integer in its range (:func:`zslkit.check_range`): ``pretrain_steps``
+    1 to 10^6, ``d_model`` 1 to 1024, ``finetune_steps`` and ``eval_stride`` 1 to
+    10^5, ``baseline_history`` 0 (all) to 10^7.
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    check_range("pretrain_steps", pretrain_steps, 1, 1_000_000, integer=True)
+    check_range("d_model", d_model, 1, 1024, integer=True)
+    check_range("finetune_steps", finetune_steps, 1, 100_000, integer=True)
+    check_range("eval_stride", eval_stride, 1, 100_000, integer=True)
+    check_range("baseline_history", baseline_history, 0, 10_000_000, integer=True)
+
+
+def load_mixer(
+    checkpoint: str,
+    pool: Sequence[np.ndarray],
+    shape: dict,
+    d_model: int,
+    n_steps: int,
+    seed: int = 0,
+    device: str = "cpu",
+) -> tuple[MixerForecaster, str]:
+    """The chapter's mixer: pretrained here on ``pool`` or loaded from a checkpoint.
+
+    checkpoint : ``"none"`` pretrains a :class:`MixerForecaster` with ``shape``
+        (``context_length``, ``horizon``, ``patch_length``), ``d_model``,
+        ``n_steps``, ``seed`` on ``pool``; ``""`` loads :data:`CHECKPOINT`; else a path.
+        A loaded mixer must have the window ``shape`` (else ``ValueError``).
+
+    Returns ``(mixer, source)``, source a line saying where the weights came from.
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    if checkpoint == "none":
+        mixer = MixerForecaster(**shape, d_model=d_model, n_steps=n_steps, seed=seed, device=device)
+        start = time.perf_counter()
+        mixer.fit(pool)
+        return mixer, f"pretrained here: {n_steps} steps in {time.perf_counter() - start:.0f} s"
+    mixer = MixerForecaster.load(checkpoint or CHECKPOINT, device=device)
+    source = f"loaded {Path(checkpoint or CHECKPOINT).name}"
+    wanted = {k: shape[k] for k in ("context_length", "horizon", "patch_length")}
+    found = {k: mixer.model_.config[k] for k in wanted}
+    if found != wanted:
+        raise ValueError(
+            f"the checkpoint was trained with {found}, the parameters ask for {wanted}; "
+            "pass -p checkpoint none to pretrain a matching mixer"
+        )
+    return mixer, source
+
+
+def forecast_all(
+    heldout: Sequence[HeldOutSeries], methods: dict, horizon: int, history_length: int = 0
+) -> tuple[dict, dict]:
+    """Forecasts of every method on every held-out series, and the seconds each method took.
+
+    methods : ``{label: a name of BASELINES or a fitted MixerForecaster}``, run
+    in order with :func:`forecast`.
+
+    Returns ``(forecasts, seconds)``: ``{label: {series name: (n_origins, horizon)
+    array}}`` and ``{label: wall-clock seconds}``.
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    forecasts, seconds = {}, {}
+    for label, method in methods.items():
+        start = time.perf_counter()
+        forecasts[label] = {
+            s.name: forecast(s, method, horizon, history_length=history_length) for s in heldout
+        }
+        seconds[label] = time.perf_counter() - start
+    return forecasts, seconds
+
+
+def score_tables(heldout: Sequence[HeldOutSeries], forecasts: dict):
+    """MASE and standardised MSE of every method on every series (:func:`evaluate`).
+
+    Returns ``(mase_table, mse_table)``, pandas DataFrames with one row a
+    series and one column a method (in the order of ``forecasts``).
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    import pandas as pd
+
+    scores = {
+        label: {s.name: evaluate(s, forecasts[label][s.name]) for s in heldout}
+        for label in forecasts
+    }
+    tables = [
+        pd.DataFrame({label: {n: v[metric] for n, v in by.items()} for label, by in scores.items()})
+        for metric in ("mase", "mse")
+    ]
+    return tables[0], tables[1]
+
+
+def mase_report(mase_table) -> str:
+    """The MASE table as text, two decimals, with a last row of the column means.
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    shown = mase_table.copy()
+    shown.loc["mean"] = mase_table.mean()
+    return "MASE (lower is better)\n" + shown.round(2).to_string(float_format=lambda v: f"{v:.2f}")
 
 
 if __name__ == "__main__":

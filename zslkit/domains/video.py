@@ -363,3 +363,163 @@ class ClipTextHead:
     ) -> float:
         """Top-1 accuracy."""
         return float(np.mean(self.predict(clip_features, text_features) == np.asarray(labels)))
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# the chapter's experiments
+
+
+def check_clips(n_per_action: int, frames: int, variant: str) -> None:
+    """Check the pocket clips' parameters: 20 to 2000 clips per action, 2 to 64 frames, a variant.
+
+    Raises a ``ValueError`` naming the bad value and the valid choices.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    check_range("n_per_action", n_per_action, 20, 2000, integer=True)
+    check_range("frames", frames, 2, 64, integer=True)
+    check_choice("variant", variant, world.VARIANTS)
+
+
+def check_head(hidden: int, n_steps: int, lr: float) -> None:
+    """Check a :class:`ClipTextHead`'s training parameters (1-1024 channels, 1-100000 steps, lr).
+
+    Raises a ``ValueError`` naming the bad value.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    check_range("hidden", hidden, 1, 1024, integer=True)
+    check_range("n_steps", n_steps, 1, 100_000, integer=True)
+    check_range("lr", lr, 1e-6, 10.0)
+
+
+def fit_heads(
+    clip_features: torch.Tensor, labels, text_features: torch.Tensor, **head_kw
+) -> tuple[dict, dict]:
+    """Train the order-blind pooled head, then the temporal head, on the same clips.
+
+    head_kw : the :class:`ClipTextHead` parameters (hidden, n_steps, lr, seed, device)
+    shared by both heads; ``temporal`` is False for the first, True for the second.
+
+    Returns ``(heads, seconds)``: ``{"pooled head": ClipTextHead, "temporal head":
+    ClipTextHead}`` and the wall-clock seconds of each fit.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    import time
+
+    heads, seconds = {}, {}
+    for name, temporal in [("pooled head", False), ("temporal head", True)]:
+        start = time.perf_counter()
+        heads[name] = ClipTextHead(temporal=temporal, **head_kw).fit(
+            clip_features, labels, text_features
+        )
+        seconds[name] = time.perf_counter() - start
+    return heads, seconds
+
+
+def score_logits(results: dict, labels, action_names: Sequence[str]) -> dict[str, dict]:
+    """Top-1, direction and kind accuracy of each method's logits.
+
+    results : ``{method: (n, C) logits}`` over ``action_names``; *kind* counts a
+    prediction right when it names the right pair of opposite actions (moving
+    left or right, ...), whatever the direction.
+
+    Returns ``{method: {"top1": float, "direction": float, "kind": float}}``.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    labels = np.asarray(labels)
+    kind = np.array([world.ACTIONS.index(a) // 2 for a in action_names])
+    table = {}
+    for name, logits in results.items():
+        predictions = logits.argmax(1)
+        table[name] = {
+            "top1": float(np.mean(predictions == labels)),
+            "direction": direction_accuracy(logits, labels, action_names),
+            "kind": float(np.mean(kind[predictions] == kind[labels])),
+        }
+    return table
+
+
+def direction_by_pair(
+    results: dict, labels, action_names: Sequence[str], pairs: Sequence[tuple[str, str]]
+) -> dict[str, list[float]]:
+    """Direction accuracy of each method on the clips of each pair of opposite actions.
+
+    Returns ``{method: [direction accuracy on the clips of pair 1, pair 2, ...]}``.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    labels = np.asarray(labels)
+    per_pair = {name: [] for name in results}
+    for a, b in pairs:
+        in_pair = np.isin(labels, [action_names.index(a), action_names.index(b)])
+        for name, logits in results.items():
+            per_pair[name].append(
+                direction_accuracy(logits[in_pair], labels[in_pair], action_names)
+            )
+    return per_pair
+
+
+def frame_step_by_pair(
+    clip_features: torch.Tensor,
+    labels,
+    action_names: Sequence[str],
+    pairs: Sequence[tuple[str, str]],
+) -> dict[str, float]:
+    """Mean frame-to-frame feature change ``|f_t+1 - f_t|`` of the clips of each pair of actions.
+
+    clip_features : (n, T, d) frame features. Returns ``{"a / b": mean change}``.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    labels = np.asarray(labels)
+    step = (clip_features[:, 1:] - clip_features[:, :-1]).norm(dim=-1).mean(dim=1).numpy()
+    return {
+        f"{a} / {b}": float(
+            step[np.isin(labels, [action_names.index(a), action_names.index(b)])].mean()
+        )
+        for a, b in pairs
+    }
+
+
+def held_out_pairs(
+    train_features: torch.Tensor,
+    train_labels,
+    test_features: torch.Tensor,
+    test_labels,
+    text_features: torch.Tensor,
+    pairs: Sequence[tuple[str, str]],
+    action_names: Sequence[str],
+    **head_kw,
+) -> dict[str, float]:
+    """Truly unseen actions: for each pair, a temporal head trained without both its actions.
+
+    For each pair of opposite actions, a temporal :class:`ClipTextHead`
+    (``head_kw``: hidden, n_steps, lr, seed, device) is trained on the training
+    clips of the other actions against their text features, then tells the
+    test clips of the pair apart using only the pair's text features.
+
+    Returns ``{"a / b": 2-way accuracy}``.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
+    held_out = {}
+    for a, b in pairs:
+        unseen_ids = [action_names.index(a), action_names.index(b)]
+        seen_ids = [i for i in range(len(action_names)) if i not in unseen_ids]
+        train = ~np.isin(train_labels, unseen_ids)
+        relabel = {old: new for new, old in enumerate(seen_ids)}
+        head = ClipTextHead(temporal=True, **head_kw).fit(
+            train_features[train],
+            [relabel[y] for y in train_labels[train]],
+            text_features[seen_ids],
+        )
+        test = np.isin(test_labels, unseen_ids)
+        logits = head.decision_function(test_features[test], text_features[unseen_ids])
+        held_out[f"{a} / {b}"] = float(
+            np.mean(np.array(unseen_ids)[logits.argmax(1)] == test_labels[test])
+        )
+    return held_out

@@ -1,0 +1,318 @@
+"""The figures of Part IV: zero-shot text, time series, graphs, video and data-free quantization.
+
+Each function draws one figure of a chapter from figures the chapter has
+already computed and returns the matplotlib ``Figure``; the notebook shows
+it with ``plt.show()``. Nothing here computes a result.
+
+Taught in: notebooks/40_text_zero_shot.ipynb, 41_time_series_zero_shot.ipynb,
+42_graph_zero_shot.ipynb, 43_video_zero_shot.ipynb and
+44_data_free_quantization.ipynb.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+LABEL_SOURCE_COLOURS = {"names": "#3a7dc9", "descriptions": "#d9822b", "templates": "#7aa95c"}
+FORECAST_COLOURS = {
+    "seasonal naive": "#888888",
+    "ETS": "#7aa95c",
+    "ARIMA": "#d9822b",
+    "mixer zero-shot": "#3a7dc9",
+    "mixer fine-tuned": "#8e6bbf",
+}
+CALIBRATION_COLOURS = {"real": "#3a7dc9", "distilled": "#d9822b", "Gaussian": "#888888"}
+
+
+def few_shot_vs_zero_shot(
+    few_shot: dict[int, tuple[float, float]],
+    zero_shot: dict[str, float],
+    chance: float,
+    title: str,
+) -> plt.Figure:
+    """Few-shot macro F1 against the number of labels, with each zero-shot label source as a line.
+
+    few_shot : ``{k: (mean, std)}`` (:func:`zslkit.domains.text.few_shot_curve`), drawn as
+        error bars on a log-2 axis; zero_shot : ``{label source: macro F1}``, dashed
+        horizontal lines; chance : a dotted line.
+
+    Taught in: notebooks/40_text_zero_shot.ipynb.
+    """
+    shots = list(few_shot)
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    means = [few_shot[k][0] for k in shots]
+    stds = [few_shot[k][1] for k in shots]
+    ax.errorbar(
+        shots,
+        means,
+        yerr=stds,
+        fmt="o-",
+        color="#555555",
+        capsize=3,
+        label="few-shot logistic regression",
+    )
+    for source, value in zero_shot.items():
+        ax.axhline(value, color=LABEL_SOURCE_COLOURS[source], ls="--", label=f"zero-shot, {source}")
+    ax.axhline(chance, color="#aaaaaa", ls=":", label="chance")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(shots, [str(k) for k in shots])
+    ax.set_xlabel("labelled documents per class (log scale)")
+    ax.set_ylabel("macro F1")
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def series_examples(synthetic: Sequence[np.ndarray], heldout: Sequence) -> plt.Figure:
+    """Three synthetic pretraining series (top row) above three held-out series (bottom row).
+
+    synthetic : three (T,) arrays (:func:`zslkit.data.series_data.synthetic_series`);
+    heldout : three :class:`zslkit.data.series_data.HeldOutSeries`, their test part
+        (from the first forecast origin) shaded.
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    fig, axes = plt.subplots(2, 3, figsize=(10, 4.2))
+    for ax, values in zip(axes[0], synthetic):
+        ax.plot(values, color="#8e6bbf", lw=1)
+        ax.set_title("synthetic", fontsize=9)
+    for ax, s in zip(axes[1], heldout):
+        ax.plot(s.values, color="#3a7dc9", lw=1)
+        ax.axvspan(s.origins[0], len(s.values), color="#d9822b", alpha=0.2, label="test")
+        ax.set_title(f"held out: {s.name} (period {s.period})", fontsize=9)
+    for ax in axes.flat:
+        ax.set_xlabel("time step", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[1, 0].legend(fontsize=8)
+    fig.suptitle("Pretraining sees series like the top row, never the bottom row")
+    fig.tight_layout()
+    return fig
+
+
+def mase_bars(mase_table) -> plt.Figure:
+    """Grouped bars of the MASE of every method (columns of ``mase_table``) on every series (rows).
+
+    mase_table : pandas DataFrame, one column a method of :data:`FORECAST_COLOURS`
+        (five methods, bars centred on each series); a dotted line marks MASE 1.
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    width = 0.16
+    x = np.arange(len(mase_table))
+    for i, label in enumerate(mase_table.columns):
+        ax.bar(
+            x + (i - 2) * width,
+            mase_table[label],
+            width,
+            label=label,
+            color=FORECAST_COLOURS[label],
+        )
+    ax.axhline(1.0, color="#444444", lw=0.8, ls=":")
+    ax.set_xticks(x)
+    ax.set_xticklabels(mase_table.index, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("MASE (lower is better)")
+    ax.set_title("Held-out series: zero-shot mixer against per-series fits")
+    ax.legend(fontsize=8, ncol=5, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def forecast_panels(
+    series: Sequence, forecasts: dict, mase_table, context_length: int, horizon: int
+) -> plt.Figure:
+    """One panel a series: the context and test window at its last origin, and four forecasts.
+
+    series : :class:`zslkit.data.series_data.HeldOutSeries` to show;
+    forecasts : ``{method: {series name: (n_origins, horizon) array}}``, of which
+        seasonal naive, ETS and both mixers are drawn; mase_table : the per-series
+        MASE (titles).
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    fig, axes = plt.subplots(1, len(series), figsize=(3.2 * len(series), 3), squeeze=False)
+    for ax, s in zip(axes[0], series):
+        o = s.origins[-1]
+        t = np.arange(o - context_length, o + horizon)
+        ax.plot(t, s.values[o - context_length : o + horizon], color="#222222", lw=1, label="data")
+        for label in ("seasonal naive", "ETS", "mixer zero-shot", "mixer fine-tuned"):
+            ax.plot(
+                np.arange(o, o + horizon),
+                forecasts[label][s.name][-1],
+                color=FORECAST_COLOURS[label],
+                lw=1.4,
+                label=label,
+            )
+        ax.axvline(o, color="#888888", lw=0.8, ls="--")
+        ax.set_title(
+            f"{s.name}: MASE {mase_table.loc[s.name, 'mixer zero-shot']:.2f} (naive "
+            f"{mase_table.loc[s.name, 'seasonal naive']:.2f})",
+            fontsize=8,
+        )
+        ax.set_xlabel("time step", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(
+        "Where the zero-shot mixer beats seasonal naive most (left) and least (right): "
+        "context, test, forecasts"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def propagation_curves(
+    alphas: Sequence[float],
+    curve: Sequence[float],
+    seed_curve: dict[int, float],
+    chance: float,
+    title: str,
+) -> plt.Figure:
+    """Macro F1 of text + graph against alpha, with the graph-only baselines as horizontal lines.
+
+    curve : macro F1 at each alpha (:func:`zslkit.domains.graphs.alpha_curve`);
+    seed_curve : ``{seeds per class: macro F1}`` (:func:`zslkit.domains.graphs.seed_curve`),
+        at most three.
+
+    Taught in: notebooks/42_graph_zero_shot.ipynb.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    ax.plot(alphas, curve, "o-", color="#3a7dc9", label="text + graph (no labels)")
+    for (k, value), style in zip(seed_curve.items(), [":", "--", "-."]):
+        ax.axhline(
+            value,
+            color="#d9822b",
+            ls=style,
+            label=f"graph only, {k} seed{'s' if k > 1 else ''} per class",
+        )
+    ax.axhline(chance, color="#aaaaaa", ls=":", label="chance")
+    ax.set_xlabel(r"$\alpha$ (how far scores flow; 0 = text only)")
+    ax.set_ylabel("macro F1 (non-seed nodes)")
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="center right")
+    return fig
+
+
+def first_clips(clips: np.ndarray, labels, action_names: Sequence[str]) -> plt.Figure:
+    """A grid of frames: one row an action (its first clip), one column a time step.
+
+    clips : (n, T, H, W, 3) array; labels : (n,) int array into ``action_names``.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    labels = np.asarray(labels)
+    frames = clips.shape[1]
+    fig, axes = plt.subplots(
+        len(action_names), frames, figsize=(frames * 0.9, len(action_names) * 0.95)
+    )
+    for row, action in enumerate(action_names):
+        clip = clips[np.flatnonzero(labels == row)[0]]
+        for t in range(frames):
+            axes[row, t].imshow(clip[t])
+            axes[row, t].set_xticks([])
+            axes[row, t].set_yticks([])
+        axes[row, 0].set_ylabel(action, rotation=0, ha="right", va="center", fontsize=8)
+    for t in range(frames):
+        axes[0, t].set_title(f"t={t}", fontsize=8)
+    fig.suptitle(
+        "The first clip of every action (opposite actions: the same clip backwards)",
+        fontsize=10,
+    )
+    return fig
+
+
+def direction_bars(
+    per_pair: dict[str, list[float]], pairs: Sequence[tuple[str, str]], title: str
+) -> plt.Figure:
+    """Bars of the direction accuracy of each method on each pair of opposite actions.
+
+    per_pair : ``{method: [accuracy of each pair]}`` (three methods,
+    :func:`zslkit.domains.video.direction_by_pair`); a dashed line marks chance (0.5).
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    width = 0.27
+    colours = ["#9a9a9a", "#3a7dc9", "#d9822b"]
+    for i, (name, values) in enumerate(per_pair.items()):
+        xs = np.arange(len(pairs)) + (i - 1) * width
+        ax.bar(xs, values, width, label=name, color=colours[i])
+    ax.axhline(0.5, color="#555555", linestyle="--", linewidth=1, label="chance")
+    ax.set_xticks(np.arange(len(pairs)))
+    ax.set_xticklabels([f"{a} /\n{b}" for a, b in pairs], fontsize=8)
+    ax.set_ylim(0, 1.3)
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_ylabel("direction accuracy")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper center", ncol=4, frameon=False)
+    return fig
+
+
+def distillation_figure(
+    history: Sequence[float], bn_loss: dict[str, float], calibration: dict
+) -> plt.Figure:
+    """The distillation loss per step beside four calibration inputs of each kind.
+
+    history : batch-norm statistics loss per Adam step
+    (:func:`zslkit.domains.quantization.distill_inputs`); bn_loss : the loss of the
+    ``"real"`` and ``"Gaussian"`` inputs (horizontal lines); calibration :
+    ``{kind: (n, C, H, W) tensor}``, first channel of the first four inputs shown.
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+    fig = plt.figure(figsize=(9, 3.6))
+    ax = fig.add_axes([0.07, 0.15, 0.38, 0.72])
+    ax.semilogy(history, color="#d9822b", label="distilled, during optimisation")
+    ax.axhline(bn_loss["real"], color="#3a7dc9", linestyle="--", label="real images")
+    ax.axhline(bn_loss["Gaussian"], color="#888888", linestyle=":", label="Gaussian noise")
+    ax.set_xlabel("Adam step")
+    ax.set_ylabel("batch-norm statistics loss")
+    ax.legend(fontsize=8)
+    ax.set_title("Distillation", fontsize=10)
+    for row, name in enumerate(calibration):
+        for col in range(4):
+            sub = fig.add_axes([0.52 + col * 0.115, 0.62 - row * 0.27, 0.105, 0.24])
+            image = calibration[name][col, 0].numpy()
+            sub.imshow(image, cmap="gray", vmin=-1.5, vmax=3)
+            sub.set_xticks([])
+            sub.set_yticks([])
+            if col == 0:
+                sub.set_ylabel(name, fontsize=8)
+    fig.text(0.74, 0.9, "calibration inputs (first channel)", ha="center", fontsize=10)
+    return fig
+
+
+def range_sweep_figure(
+    factors: Sequence[float],
+    sweep: Sequence[float],
+    ranges: dict[str, np.ndarray],
+    low_bits: int,
+    model_name: str,
+) -> plt.Figure:
+    """Accuracy against the range of one quantized layer input, with each calibration's range.
+
+    factors, sweep : the range as a multiple of the real-data range and the accuracy
+    (:func:`zslkit.domains.quantization.range_sweep`); ranges : ``{kind: upper ends per
+    layer}`` (:func:`zslkit.domains.quantization.calibrated_ranges`), the first layer's
+    drawn as dashed vertical lines relative to ``ranges["real"]``.
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.plot(factors, sweep, marker="o", color="#444444", label="accuracy")
+    for name, values in ranges.items():
+        ax.axvline(
+            values[0] / ranges["real"][0],
+            color=CALIBRATION_COLOURS[name],
+            linestyle="--",
+            label=f"{name} calibration",
+        )
+    ax.set_xlabel("range of the first quantized layer input / real-data min-max range")
+    ax.set_ylabel(f"accuracy (A{low_bits} in one layer)")
+    ax.set_title(f"{model_name}: one layer at {low_bits} bits, its range slid", fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
