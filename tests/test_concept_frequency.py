@@ -5,7 +5,16 @@ import pytest
 from scipy import stats
 
 from zslkit.data import world
-from zslkit.vlm.concept_frequency import concept_accuracy, fit_log_linear, log_spaced_weights
+from zslkit.vlm.concept_frequency import (
+    concept_accuracy,
+    count_mentions,
+    fit_log_linear,
+    log_spaced_weights,
+    mean_slope_interval,
+    per_model_slopes,
+    plot_frequency_accuracy,
+    report_slopes,
+)
 
 
 def test_log_spaced_weights_span_and_permutation():
@@ -61,3 +70,54 @@ def test_fit_log_linear_hand_cases():
     )  # t_{0.975, 1}
     with pytest.raises(ValueError, match="two different"):
         fit_log_linear([5, 5, 5], [0.1, 0.2, 0.3])
+
+
+def test_count_mentions_by_hand():
+    captions = ["a red star.", "a red shape.", "a blue star.", "a reddish star."]
+    assert count_mentions(captions, ["red", "star", "white"]) == {"red": 2, "star": 3, "white": 0}
+
+
+def test_per_model_slopes_and_their_interval_against_scipy():
+    g = np.random.default_rng(0)
+    frequency = np.tile(np.geomspace(10, 1000, 6), 3)
+    accuracy = g.uniform(size=18)
+    model_of_point = np.repeat(np.arange(3), 6)
+    slopes = per_model_slopes(frequency, accuracy, model_of_point, 3)
+    expected = [
+        stats.linregress(np.log10(frequency[:6]), accuracy[6 * k : 6 * k + 6]).slope
+        for k in range(3)
+    ]
+    np.testing.assert_allclose(slopes, expected)
+    low, high = mean_slope_interval(slopes, 0.9)
+    m, se = np.mean(expected), np.std(expected, ddof=1) / np.sqrt(3)
+    t = stats.t.ppf(0.95, 2)
+    assert low == pytest.approx(m - t * se) and high == pytest.approx(m + t * se)
+    assert mean_slope_interval(slopes[:1]) == (None, None)
+
+
+def test_report_slopes_prints_the_figures(capsys):
+    fit = {"slope": 0.3541, "ci_low": 0.1, "ci_high": 0.6, "r": 0.58, "n": 24}
+    report_slopes(fit, [0.3, 0.4], (0.2, 0.5), 0.95)
+    assert capsys.readouterr().out.splitlines() == [
+        "slope: +0.354 accuracy per tenfold frequency, 95% CI [+0.100, +0.600], r = 0.58, 24 points",
+        "per-model slopes: +0.300, +0.400",
+        "mean of the per-model slopes: +0.350, 95% CI [+0.200, +0.500] (2 models)",
+    ]
+    report_slopes(fit, [0.3], (None, None), 0.95)
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_plot_frequency_accuracy_draws_every_model_and_the_fit():
+    import matplotlib.figure
+    import matplotlib.pyplot as plt
+
+    fit = {"slope": 0.3, "intercept": 0.1, "ci_low": 0.1, "ci_high": 0.5}
+    fig = plot_frequency_accuracy(
+        [10, 100, 10, 100], [0.2, 0.6, 0.3, 0.5], [0, 0, 1, 1], ["red", "blue"], fit, 2
+    )
+    ax = fig.axes[0]
+    assert isinstance(fig, matplotlib.figure.Figure)
+    assert len(ax.collections) == 2 and len(ax.texts) == 4 and len(ax.lines) == 2
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["model 0", "model 1", "fit: +0.30 per decade [+0.10, +0.50]", "chance"]
+    plt.close(fig)

@@ -309,6 +309,13 @@ LOSSES: dict[str, LossFn] = {
     "cloob": cloob_loss,
     "cwcl": cwcl_loss,
 }
+#: How the book names each registered loss (notebooks/26_contrastive_losses.ipynb).
+LOSS_NAMES: dict[str, str] = {
+    "clip": "InfoNCE (CLIP)",
+    "infoloob": "InfoLOOB",
+    "cloob": "CLOOB",
+    "cwcl": "CWCL",
+}
 
 
 def get_loss(name: str, **kwargs) -> LossFn:

@@ -125,3 +125,124 @@ def fit_log_linear(frequency, accuracy, confidence: float = 0.95) -> dict[str, f
         "r": float(r),
         "n": n,
     }
+
+
+def count_mentions(captions: Sequence[str], words: Sequence[str]) -> dict[str, int]:
+    """{word: number of captions that contain it as a word} (a final full stop is dropped first).
+
+    Taught in: notebooks/25_concept_frequency.ipynb (the exercise on captions
+    that name a concept)
+    """
+    return {w: sum(w in caption.rstrip(".").split() for caption in captions) for w in words}
+
+
+def per_model_slopes(frequency, accuracy, model_of_point, n_models: int) -> list[float]:
+    """The slope of :func:`fit_log_linear` fitted on the points of each model ``0 .. n_models - 1`` alone.
+
+    Taught in: notebooks/25_concept_frequency.ipynb
+    """
+    frequency, accuracy = np.asarray(frequency), np.asarray(accuracy)
+    model_of_point = np.asarray(model_of_point)
+    return [
+        fit_log_linear(frequency[model_of_point == k], accuracy[model_of_point == k])["slope"]
+        for k in range(n_models)
+    ]
+
+
+def mean_slope_interval(slopes, confidence: float = 0.95) -> tuple[float | None, float | None]:
+    """Student-t interval on the mean of per-model slopes (one independent value per training run).
+
+    ``(None, None)`` with fewer than two slopes. Taught in:
+    notebooks/25_concept_frequency.ipynb
+    """
+    if len(slopes) < 2:
+        return None, None
+    low, high = stats.t.interval(
+        confidence, len(slopes) - 1, loc=np.mean(slopes), scale=stats.sem(slopes)
+    )
+    return low, high
+
+
+def report_slopes(fit: dict, per_model, between, confidence: float = 0.95) -> None:
+    """Print the pooled slope with its interval, the per-model slopes and the interval on their mean.
+
+    Parameters
+    ----------
+    fit : the result of :func:`fit_log_linear` on all points.
+    per_model : the slopes of :func:`per_model_slopes`.
+    between : the ``(low, high)`` of :func:`mean_slope_interval` (``None`` ends skip the line).
+
+    Taught in: notebooks/25_concept_frequency.ipynb
+    """
+    print(
+        f"slope: {fit['slope']:+.3f} accuracy per tenfold frequency, {confidence:.0%} CI "
+        f"[{fit['ci_low']:+.3f}, {fit['ci_high']:+.3f}], r = {fit['r']:.2f}, {fit['n']} points"
+    )
+    print("per-model slopes:", ", ".join(f"{s:+.3f}" for s in per_model))
+    low, high = between
+    if low is not None:
+        print(
+            f"mean of the per-model slopes: {np.mean(per_model):+.3f}, {confidence:.0%} CI "
+            f"[{low:+.3f}, {high:+.3f}] ({len(per_model)} models)"
+        )
+
+
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+PALETTE = ["#3a7dc9", "#d9822b", "#7aa95c", "#8e6bbf", "#c94f4f", "#4fb3b3", "#b39b2f", "#666666"]
+
+
+def plot_frequency_accuracy(
+    frequency,
+    accuracy,
+    model_of_point,
+    concepts: Sequence[str],
+    fit: dict,
+    n_models: int,
+    attribute: str = "colour",
+):
+    """Zero-shot accuracy against concept frequency (log scale), one marker per model, and the fit.
+
+    Returns the matplotlib Figure (one Axes: a scatter per model with each
+    point named, the fitted line and the chance line).
+    Taught in: notebooks/25_concept_frequency.ipynb
+    """
+    import matplotlib.pyplot as plt
+
+    frequency, accuracy = np.asarray(frequency), np.asarray(accuracy)
+    model_of_point = np.asarray(model_of_point)
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for k in range(n_models):
+        mask = model_of_point == k
+        ax.scatter(
+            frequency[mask],
+            accuracy[mask],
+            marker=MARKERS[k % 8],
+            color=PALETTE[k % 8],
+            s=40,
+            label=f"model {k}",
+        )
+        for x, y, c in zip(frequency[mask], accuracy[mask], np.array(concepts)):
+            ax.annotate(
+                c,
+                (x, y),
+                textcoords="offset points",
+                xytext=(4, -9),
+                fontsize=6,
+                color=PALETTE[k % 8],
+            )
+    grid = np.geomspace(frequency.min(), frequency.max(), 50)
+    ax.plot(
+        grid,
+        fit["intercept"] + fit["slope"] * np.log10(grid),
+        color="#444444",
+        label=f"fit: {fit['slope']:+.2f} per decade [{fit['ci_low']:+.2f}, {fit['ci_high']:+.2f}]",
+    )
+    ax.axhline(1 / len(concepts), color="#888888", linestyle="--", label="chance")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"expected pretraining images of the {attribute} (log scale)")
+    ax.set_ylabel(f"zero-shot accuracy on the {attribute}")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_title(f"Zero-shot accuracy against concept frequency ({n_models} ToyCLIPs)")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    return fig
