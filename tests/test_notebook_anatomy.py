@@ -3,6 +3,7 @@
 The logic of a chapter lives in zslkit; a notebook cell calls it in a few
 lines and the notebook spends its words on the idea (CONTRIBUTING.md).
 """
+
 import json
 import re
 from pathlib import Path
@@ -76,7 +77,9 @@ def test_the_checks_catch_what_they_should():
         "cell_type": "code",
         "metadata": {},
         "source": "zslkit.record('x', x)",
-        "outputs": [{"output_type": "execute_result", "data": {"text/plain": "np.float64(0.996875)"}}],
+        "outputs": [
+            {"output_type": "execute_result", "data": {"text/plain": "np.float64(0.996875)"}}
+        ],
     }
     assert long_cells([params, long]) == [(1, 13)]
     assert bare_values([stray]) == [(0, "np.float64(0.996875)")]

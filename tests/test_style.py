@@ -1,4 +1,5 @@
 """ruff formats and lints the library, the tests, the scripts and the notebooks."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -8,8 +9,13 @@ TARGETS = ["zslkit", "tests", "scripts", "notebooks"]
 
 
 def ruff(*args):
-    return subprocess.run([sys.executable, "-m", "ruff", *args, *TARGETS], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *args, *TARGETS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_ruff_format_leaves_nothing_to_change():
