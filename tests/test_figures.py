@@ -169,8 +169,12 @@ def test_malformed_params_file_is_one_line(tmp_path):
 def test_ctrl_c_prints_one_line_exits_130_and_leaves_nothing(tmp_path):
     folder = tmp_path / "nbs"
     folder.mkdir()
+    started = tmp_path / "cell-started"  # the slow cell writes it, then sleeps
     nb = json.loads((FIXTURES / "tiny.ipynb").read_text())
-    nb["cells"][2]["source"] = "import time\ntime.sleep(60)\n" + "".join(nb["cells"][2]["source"])
+    nb["cells"][2]["source"] = (
+        f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep(120)\n"
+        + "".join(nb["cells"][2]["source"])
+    )
     (folder / "slow.ipynb").write_text(json.dumps(nb))
     shutil.copy(FIXTURES / "tiny.ipynb", folder / "tiny.ipynb")
     env = dict(os.environ, ZSLKIT_NOTEBOOKS=str(folder))
@@ -181,10 +185,11 @@ def test_ctrl_c_prints_one_line_exits_130_and_leaves_nothing(tmp_path):
         text=True,
         env=env,
     )
-    deadline = time.time() + 120
-    while not (tmp_path / "o" / "slow").exists() and time.time() < deadline:
+    deadline = time.time() + 240
+    while not started.exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.5)
-    time.sleep(8)  # inside the slow cell
+    assert started.exists(), "the slow cell never started"
+    time.sleep(1)  # inside the slow cell
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
