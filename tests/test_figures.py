@@ -184,6 +184,9 @@ def test_ctrl_c_prints_one_line_exits_130_and_leaves_nothing(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # pytest-xdist workers ignore SIGINT, and an ignored signal stays ignored
+        # across exec: give the runner the default a terminal gives it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 240
     while not started.exists() and time.time() < deadline and proc.poll() is None:
