@@ -13,14 +13,19 @@ def teardown_function():
     plt.close("all")
 
 
-def test_plot_shot_curves():
-    summary = {"zero-shot": {1: (0.6, 0.0), 4: (0.6, 0.0)}, "GDA": {1: (0.6, 0.01), 4: (0.7, 0.02)}}
-    ax = plots.plot_shot_curves(summary, [1, 4])
+def test_plot_shot_curves_draws_means_and_t_intervals_over_seeds():
+    from scipy import stats
+
+    accuracy = {"zero-shot": {1: [0.6, 0.6], 4: [0.6, 0.6]}, "GDA": {1: [0.5, 0.7], 4: [0.7, 0.8]}}
+    ax = plots.plot_shot_curves(accuracy, [1, 4])
     assert isinstance(ax, matplotlib.axes.Axes)
     assert [line.get_label() for line in ax.get_lines()] == ["zero-shot", "GDA"]
     assert ax.get_lines()[0].get_linestyle() == "--"
-    assert np.allclose(ax.get_lines()[1].get_ydata(), [0.6, 0.7])
-    assert len(ax.collections) == 2 and ax.get_xscale() == "log"
+    assert np.allclose(ax.get_lines()[1].get_ydata(), [0.6, 0.75])
+    assert ax.get_xscale() == "log"
+    band = ax.collections[1].get_paths()[0].vertices  # GDA's band
+    low, high = stats.t.interval(0.95, 1, loc=0.6, scale=stats.sem([0.5, 0.7]))
+    assert np.isclose(band[:, 1].min(), low) and np.isclose(band[:, 1].max(), max(high, 0.75))
 
 
 def test_plot_base_to_new_curves():

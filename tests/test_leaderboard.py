@@ -6,6 +6,7 @@ import statistics
 import matplotlib
 
 matplotlib.use("Agg")
+import numpy as np
 import pytest
 
 from zslkit.adapt.leaderboard import (
@@ -96,8 +97,11 @@ def test_run_leaderboard_loop():
     assert [(r["shots"], r["seed"]) for r in by_method["last"]] == [(4, 1), (4, 2)]
     summary = summarise(results, SHOTS)
     assert summary["all"]["cells"][4][0] == pytest.approx(0.415)
-    ax = plot_leaderboard(summary, SHOTS)
-    assert len(ax.get_lines()) >= 3
+    ax = plot_leaderboard(results, SHOTS)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert lines["zs (no labels)"].get_linestyle() == "--"
+    assert np.allclose(lines["all"].get_ydata(), [0.115, 0.415])
+    assert np.allclose(lines["last"].get_xdata(), [4])
     with pytest.raises(ValueError, match="unique"):
         run_leaderboard(methods + methods[:1], load_task, SHOTS, [1])
     with pytest.raises(ValueError, match="kind"):

@@ -30,6 +30,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from zslkit import style
 from zslkit.adapt.protocols import mean_std
 from zslkit.checks import check_choice
 from zslkit.paths import data_dir
@@ -306,56 +307,56 @@ def load_reference(
 
 
 def plot_leaderboard(
-    summary: Mapping[str, dict],
+    results: Sequence[Mapping],
     shots: Sequence[int],
     ax: Any = None,
     colours: Mapping[str, str] | None = None,
 ) -> Any:
-    """Accuracy against shots: a line with a ± std band per method, a dashed line per label-free method.
+    """Accuracy against shots: each method's mean over seeds with its 95 % t interval (seaborn).
 
     Parameters
     ----------
-    summary : from :func:`summarise`. shots : the x values.
-    ax : matplotlib axes (default: a new figure). colours : optional ``{method: colour}``.
+    results : from :func:`run_leaderboard` (one dict per method, shot count and seed).
+    shots : the x values.
+    ax : matplotlib axes (default: a new figure).
+    colours : optional ``{method: colour}`` (default: :data:`COLOURS`, then the house palette).
 
     Returns
     -------
-    the axes.
+    the axes. A label-free method is a dashed horizontal line; a method run
+    at one shot count is a point with an error bar; the others are a line
+    with a band. Intervals: :func:`zslkit.style.seed_interval`.
     """
     import matplotlib.pyplot as plt
+    import seaborn as sns
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.2))
-    colours = dict(colours or {})
-    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    markers = {"training-free": "o-", "trained": "s-"}
-    for i, (name, row) in enumerate(summary.items()):
-        colour = colours.get(name, palette[i % len(palette)])
-        xs = [k for k in shots if k in row["cells"]]
-        means = np.array([row["cells"][k][0] for k in xs])
-        stds = np.array([row["cells"][k][1] for k in xs])
-        if row["label_free"]:
-            ax.axhline(
-                means[0], color=colour, linestyle="--", linewidth=1.2, label=f"{name} (no labels)"
-            )
-        elif len(xs) == 1:
-            ax.errorbar(
-                xs,
-                means,
-                yerr=stds,
-                fmt=markers[row["kind"]][0],
-                color=colour,
-                capsize=3,
-                label=name,
-            )
-        else:
-            ax.plot(xs, means, markers[row["kind"]], color=colour, label=name)
-            ax.fill_between(xs, means - stds, means + stds, color=colour, alpha=0.2, linewidth=0)
+    names = list(dict.fromkeys(r["method"] for r in results))
+    colours = {**style.colours_for(names), **COLOURS, **dict(colours or {})}
+    markers = {"training-free": "o", "trained": "s"}
+    for name in names:
+        rows = [r for r in results if r["method"] == name and int(r["shots"]) in (0, *shots)]
+        xs, ys = [int(r["shots"]) for r in rows], [float(r["top1"]) for r in rows]
+        if set(xs) == {0}:
+            label = f"{name} (no labels)"
+            ax.axhline(np.mean(ys), color=colours[name], linestyle="--", linewidth=1.2, label=label)
+            continue
+        sns.lineplot(
+            x=xs,
+            y=ys,
+            ax=ax,
+            errorbar=style.seed_interval,
+            err_style="bars" if len(set(xs)) == 1 else "band",
+            err_kws={"capsize": 3} if len(set(xs)) == 1 else None,
+            color=colours[name],
+            marker=markers[rows[0]["kind"]],
+            label=name,
+        )
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(shots), [str(k) for k in shots])
     ax.set_xlabel("labelled images per class (shots)")
     ax.set_ylabel("test top-1 accuracy")
-    ax.grid(alpha=0.3)
     return ax
 
 
@@ -363,16 +364,12 @@ def plot_leaderboard(
 # The rows of the notebook's leaderboard
 # --------------------------------------------------------------------------
 COLOURS = {
-    "one prompt": "#aaaaaa",
-    "prompt ensemble": "#666666",
-    "ZPE": "#c9a227",
-    "descriptions": "#b05fa3",
-    "linear probe": "#7aa95c",
-    "Tip-Adapter": "#3a7dc9",
-    "Tip-Adapter-F": "#8e6bbf",
-    "GDA": "#d9822b",
-    "CoOp": "#c0392b",
-    "PRE": "#16a085",
+    **style.colours_for(
+        ["prompt ensemble", "ZPE", "descriptions", "linear probe", "Tip-Adapter"]
+        + ["Tip-Adapter-F", "GDA", "CoOp", "PRE"],
+        muted=["prompt ensemble"],
+    ),
+    "one prompt": style.FAINT,
 }
 """The colour of each row of the leaderboard in its figure."""
 

@@ -14,6 +14,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from zslkit import style
+
 __all__ = [
     "ADAPTER_COLOURS",
     "LEARNER_COLOURS",
@@ -23,13 +25,9 @@ __all__ = [
     "plot_continual",
 ]
 
-ADAPTER_COLOURS = {
-    "zero-shot": "#888888",
-    "linear probe": "#7aa95c",
-    "Tip-Adapter": "#3a7dc9",
-    "Tip-Adapter-F": "#8e6bbf",
-    "GDA": "#d9822b",
-}
+ADAPTER_COLOURS = style.colours_for(
+    ["zero-shot", "linear probe", "Tip-Adapter", "Tip-Adapter-F", "GDA"], muted=["zero-shot"]
+)
 """The colour of each adapter in the figures of Part III."""
 
 
@@ -42,38 +40,45 @@ def _axes(ax, figsize):
 
 
 def plot_shot_curves(
-    summary: Mapping[str, Mapping[int, tuple[float, float]]],
+    accuracy: Mapping[str, Mapping[int, Sequence[float]]],
     shots: Sequence[int],
     ax=None,
     colours: Mapping[str, str] = ADAPTER_COLOURS,
 ):
-    """Test top-1 against the shots per class, mean ± std over seeds as a band, one line per method.
+    """Test top-1 against the shots per class: the mean over seeds and its 95 % t interval.
 
-    ``summary`` : name -> n_shots -> (mean, std), as
-    :func:`zslkit.adapt.experiments.summarise_sweep` returns it; the
-    ``"zero-shot"`` row is dashed. The shot axis is logarithmic (base 2).
-    Returns the Axes.
+    ``accuracy`` : name -> n_shots -> list over seeds of test top-1, as
+    :func:`zslkit.adapt.experiments.few_shot_sweep` returns it. seaborn
+    draws each method's mean as a line and the t interval over the seeds
+    (:func:`zslkit.style.seed_interval`) as a band; the ``"zero-shot"``
+    row is dashed. The shot axis is logarithmic (base 2). Returns the Axes.
 
     Taught in: notebooks/30_training_free_adapters.ipynb.
     """
+    import seaborn as sns
+
     ax = _axes(ax, (6.5, 3.8))
-    for name, row in summary.items():
-        means = np.array([row[k][0] for k in shots])
-        stds = np.array([row[k][1] for k in shots])
-        style = "--" if name == "zero-shot" else "o-"
-        ax.plot(shots, means, style, color=colours[name], label=name)
-        ax.fill_between(
-            shots, means - stds, means + stds, color=colours[name], alpha=0.2, linewidth=0
+    for name, row in accuracy.items():
+        xs = [k for k in shots for _ in row[k]]
+        ys = [float(v) for k in shots for v in row[k]]
+        sns.lineplot(
+            x=xs,
+            y=ys,
+            ax=ax,
+            errorbar=style.seed_interval,
+            color=colours[name],
+            label=name,
+            linestyle="--" if name == "zero-shot" else "-",
+            marker=None if name == "zero-shot" else "o",
         )
     ax.set_xscale("log", base=2)
     ax.set_xticks(shots, [str(k) for k in shots])
     ax.set_xlabel("labelled images per class (shots)")
     ax.set_ylabel("test top-1 accuracy")
-    ax.grid(alpha=0.3)
     return ax
 
 
-LEARNER_COLOURS = {"CoOp": "#d9822b", "PRE": "#3a7dc9"}
+LEARNER_COLOURS = style.colours_for(["CoOp", "PRE"])
 """The colour of each prompt learner in the figures of Part III."""
 
 
@@ -103,13 +108,13 @@ def plot_base_to_new_curves(
         metric = "B" if part == "base" else "N"
         ax.axhline(
             table["zero-shot"][metric],
-            color="#666666",
+            color=style.MUTED,
             linestyle="--",
             label="zero-shot: a photo of a {}.",
         )
         ax.axhline(
             table["zero-shot ensemble"][metric],
-            color="#7aa95c",
+            color=style.colour(2),
             linestyle=":",
             label="zero-shot ensemble",
         )
@@ -148,31 +153,35 @@ def plot_pseudo_labels_and_tpt(
         rounds,
         [zero_shot_test] + [r["test"] for r in curve],
         "o-",
-        color="#3a7dc9",
+        color=style.colour(0),
         label="test accuracy",
     )
     axes[0].plot(
         rounds[1:],
         [r["pseudo_label_acc"] for r in curve],
         "s--",
-        color="#d9822b",
+        color=style.colour(1),
         label="accuracy of the pseudo-labels",
     )
     axes[0].plot(
         rounds[1:],
         [r["labelled"] for r in curve],
         "^:",
-        color="#7aa95c",
+        color=style.colour(2),
         label="fraction of the pool labelled",
     )
-    axes[0].axhline(oracle_test, color="#666666", linestyle="--", label="probe on true labels")
+    axes[0].axhline(oracle_test, color=style.MUTED, linestyle="--", label="probe on true labels")
     axes[0].set_xlabel("round of pseudo-labelling (0: zero-shot)")
     axes[0].set_ylabel("accuracy / fraction")
     axes[0].set_title("GRIP-style pseudo-labelling")
     axes[0].legend(fontsize=8)
     names = ["zero-shot", "pseudo-\nlabels", "true-label\nprobe", "zero-shot\n(TPT subset)", "TPT"]
     values = [zero_shot_test, grip_test, oracle_test, subset_zero_shot, tpt_test]
-    axes[1].bar(names, values, color=["#666666", "#3a7dc9", "#999999", "#666666", "#d9822b"])
+    axes[1].bar(
+        names,
+        values,
+        color=[style.MUTED, style.colour(0), style.MUTED, style.MUTED, style.colour(1)],
+    )
     axes[1].set_ylabel("test top-1 accuracy")
     axes[1].set_ylim(0, 1)
     axes[1].tick_params(axis="x", labelsize=8)
@@ -184,7 +193,7 @@ def plot_continual(
     zero_shot_per_task: Sequence[float],
     task_labels: Sequence[str],
     variant: str,
-    colours: Sequence[str] = ("tab:red", "tab:blue"),
+    colours: Sequence[str] = (style.colour(3), style.colour(0)),
 ):
     """Left: held-out zero-shot accuracy along the sequence; right: mean accuracy on the tasks learned.
 
@@ -210,7 +219,7 @@ def plot_continual(
         steps[1:],
         [np.mean(zero_shot_per_task[:t]) for t in steps[1:]],
         "o--",
-        color="tab:gray",
+        color=style.MUTED,
         label="zero-shot (no fine-tuning)",
     )
     axes[0].set(title="held-out zero-shot (photo, 64 classes)", ylabel="top-1 accuracy")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from zslkit import style
 from zslkit.classic.base import l2_normalize
 
 
@@ -43,7 +44,7 @@ def plot_attribute_matrix(attributes, attribute_names, class_names, seen, unseen
     ax.set_xticks(
         range(len(attribute_names)), attribute_names, rotation=60, ha="right", fontsize=small + 1
     )
-    ax.axhline(len(seen) - 0.5, color="tab:red")
+    ax.axhline(len(seen) - 0.5, color=style.colour(3))
     ax.set_title("Class-attribute matrix (* unseen, below the red line)")
     return fig
 
@@ -69,8 +70,8 @@ def plot_zsl_results(zsl: dict, chance: float, confusion, unseen_names, model_na
 
     n = len(unseen_names)
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [1.3, 1]})
-    axes[0].barh(list(zsl)[::-1], list(zsl.values())[::-1], color="#3a7dc9")
-    axes[0].axvline(chance, color="grey", ls="--", label="chance")
+    axes[0].barh(list(zsl)[::-1], list(zsl.values())[::-1], color=style.colour(0))
+    axes[0].axvline(chance, color=style.MUTED, ls="--", label="chance")
     axes[0].set_xlim(0, 1)
     axes[0].set_xlabel("ZSL per-class top-1 accuracy")
     axes[0].legend(loc="lower right")
@@ -141,17 +142,17 @@ def plot_seen_unseen(seen_acc, unseen_acc, curve_label: str, points: dict, title
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.6, 4.6))
-    ax.plot(unseen_acc, seen_acc, color="#3a7dc9", label=curve_label)
-    ax.fill_between(unseen_acc, seen_acc, alpha=0.12, color="#3a7dc9")
-    colors = ["tab:red", "tab:green", "tab:orange", "tab:purple"]
+    ax.plot(unseen_acc, seen_acc, color=style.colour(0), label=curve_label)
+    ax.fill_between(unseen_acc, seen_acc, alpha=0.12, color=style.colour(0))
+    colors = [style.colour(3), style.colour(2), style.colour(1), style.colour(4)]
     for (label, r), color in zip(points.items(), colors):
         ax.scatter([r["unseen"]], [r["seen"]], color=color, zorder=3, label=label)
     u = np.linspace(0.01, 1, 200)
     for h in (0.25, 0.5, 0.75):
         s = h * u / (2 * u - h)
         keep = (s > 0) & (s <= 1)
-        ax.plot(u[keep], s[keep], color="grey", lw=0.6, ls=":")
-        ax.text(u[keep][-1], s[keep][-1], f"H={h}", fontsize=7, color="grey")
+        ax.plot(u[keep], s[keep], color=style.MUTED, lw=0.6, ls=":")
+        ax.text(u[keep][-1], s[keep][-1], f"H={h}", fontsize=7, color=style.MUTED)
     ax.set_xlabel("unseen-class accuracy U")
     ax.set_ylabel("seen-class accuracy S")
     ax.set_xlim(0, 1)
@@ -178,7 +179,7 @@ def plot_k_occurrence(counts: dict, k: int):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 3.8))
-    colors = ["tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple"]
+    colors = [style.colour(3), style.colour(0), style.colour(2), style.colour(1), style.colour(4)]
     for (label, n_k), color in zip(counts.items(), colors):
         ax.hist(n_k, bins=60, histtype="step", lw=1.6, color=color, label=label)
     ax.set_yscale("log")
@@ -209,8 +210,8 @@ def plot_propagation_sweep(alphas, curves: dict, inductive: float, chance: float
     fig, ax = plt.subplots(figsize=(6, 3.6))
     ax.plot(alphas, curves[True], "o-", label="class mass normalised")
     ax.plot(alphas, curves[False], "s--", label="plain argmax of $F^*$")
-    ax.axhline(inductive, color="grey", ls=":", label="inductive ESZSL")
-    ax.axhline(chance, color="lightgrey", ls=":", label="chance")
+    ax.axhline(inductive, color=style.MUTED, ls=":", label="inductive ESZSL")
+    ax.axhline(chance, color=style.FAINT, ls=":", label="chance")
     ax.set_xlabel(r"$\alpha$ (how far scores flow)")
     ax.set_ylabel("ZSL per-class top-1")
     ax.set_ylim(0, 1.02)
@@ -239,14 +240,19 @@ def plot_real_and_generated(real, labels, fake, fake_labels, unseen, class_names
 
     is_seen = ~np.isin(labels, unseen)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    colors = dict(zip(unseen, ["tab:red", "tab:green", "tab:blue", "tab:orange", "tab:purple"]))
-    axes[0].scatter(*real[is_seen].T, s=3, c="lightgrey", label="real, seen classes")
+    colors = dict(
+        zip(
+            unseen,
+            [style.colour(3), style.colour(2), style.colour(0), style.colour(1), style.colour(4)],
+        )
+    )
+    axes[0].scatter(*real[is_seen].T, s=3, c=style.FAINT, label="real, seen classes")
     for c in unseen:
         axes[0].scatter(*real[labels == c].T, s=4, c=colors[c], label=f"real {class_names[c]}")
         axes[1].scatter(
             *fake[fake_labels == c].T, s=4, c=colors[c], label=f"generated {class_names[c]}"
         )
-    axes[1].scatter(*real[is_seen].T, s=3, c="lightgrey", zorder=0)
+    axes[1].scatter(*real[is_seen].T, s=3, c=style.FAINT, zorder=0)
     titles = ["real test features", "generated unseen features (grey: real seen)"]
     for ax, title in zip(axes, titles):
         ax.set_title(title)

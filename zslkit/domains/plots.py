@@ -16,15 +16,25 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-LABEL_SOURCE_COLOURS = {"names": "#3a7dc9", "descriptions": "#d9822b", "templates": "#7aa95c"}
-FORECAST_COLOURS = {
-    "seasonal naive": "#888888",
-    "ETS": "#7aa95c",
-    "ARIMA": "#d9822b",
-    "mixer zero-shot": "#3a7dc9",
-    "mixer fine-tuned": "#8e6bbf",
+from zslkit import style
+
+LABEL_SOURCE_COLOURS = {
+    "names": style.colour(0),
+    "descriptions": style.colour(1),
+    "templates": style.colour(2),
 }
-CALIBRATION_COLOURS = {"real": "#3a7dc9", "distilled": "#d9822b", "Gaussian": "#888888"}
+FORECAST_COLOURS = {
+    "seasonal naive": style.MUTED,
+    "ETS": style.colour(2),
+    "ARIMA": style.colour(1),
+    "mixer zero-shot": style.colour(0),
+    "mixer fine-tuned": style.colour(4),
+}
+CALIBRATION_COLOURS = {
+    "real": style.colour(0),
+    "distilled": style.colour(1),
+    "Gaussian": style.MUTED,
+}
 
 
 def few_shot_vs_zero_shot(
@@ -50,13 +60,13 @@ def few_shot_vs_zero_shot(
         means,
         yerr=stds,
         fmt="o-",
-        color="#555555",
+        color=style.MUTED,
         capsize=3,
         label="few-shot logistic regression",
     )
     for source, value in zero_shot.items():
         ax.axhline(value, color=LABEL_SOURCE_COLOURS[source], ls="--", label=f"zero-shot, {source}")
-    ax.axhline(chance, color="#aaaaaa", ls=":", label="chance")
+    ax.axhline(chance, color=style.FAINT, ls=":", label="chance")
     ax.set_xscale("log", base=2)
     ax.set_xticks(shots, [str(k) for k in shots])
     ax.set_xlabel("labelled documents per class (log scale)")
@@ -78,11 +88,11 @@ def series_examples(synthetic: Sequence[np.ndarray], heldout: Sequence) -> plt.F
     """
     fig, axes = plt.subplots(2, 3, figsize=(10, 4.2))
     for ax, values in zip(axes[0], synthetic):
-        ax.plot(values, color="#8e6bbf", lw=1)
+        ax.plot(values, color=style.colour(4), lw=1)
         ax.set_title("synthetic", fontsize=9)
     for ax, s in zip(axes[1], heldout):
-        ax.plot(s.values, color="#3a7dc9", lw=1)
-        ax.axvspan(s.origins[0], len(s.values), color="#d9822b", alpha=0.2, label="test")
+        ax.plot(s.values, color=style.colour(0), lw=1)
+        ax.axvspan(s.origins[0], len(s.values), color=style.colour(1), alpha=0.2, label="test")
         ax.set_title(f"held out: {s.name} (period {s.period})", fontsize=9)
     for ax in axes.flat:
         ax.set_xlabel("time step", fontsize=8)
@@ -112,7 +122,7 @@ def mase_bars(mase_table) -> plt.Figure:
             label=label,
             color=FORECAST_COLOURS[label],
         )
-    ax.axhline(1.0, color="#444444", lw=0.8, ls=":")
+    ax.axhline(1.0, color=style.MUTED, lw=0.8, ls=":")
     ax.set_xticks(x)
     ax.set_xticklabels(mase_table.index, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("MASE (lower is better)")
@@ -138,7 +148,7 @@ def forecast_panels(
     for ax, s in zip(axes[0], series):
         o = s.origins[-1]
         t = np.arange(o - context_length, o + horizon)
-        ax.plot(t, s.values[o - context_length : o + horizon], color="#222222", lw=1, label="data")
+        ax.plot(t, s.values[o - context_length : o + horizon], color=style.INK, lw=1, label="data")
         for label in ("seasonal naive", "ETS", "mixer zero-shot", "mixer fine-tuned"):
             ax.plot(
                 np.arange(o, o + horizon),
@@ -147,7 +157,7 @@ def forecast_panels(
                 lw=1.4,
                 label=label,
             )
-        ax.axvline(o, color="#888888", lw=0.8, ls="--")
+        ax.axvline(o, color=style.MUTED, lw=0.8, ls="--")
         ax.set_title(
             f"{s.name}: MASE {mase_table.loc[s.name, 'mixer zero-shot']:.2f} (naive "
             f"{mase_table.loc[s.name, 'seasonal naive']:.2f})",
@@ -180,15 +190,15 @@ def propagation_curves(
     Taught in: notebooks/42_graph_zero_shot.ipynb.
     """
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    ax.plot(alphas, curve, "o-", color="#3a7dc9", label="text + graph (no labels)")
-    for (k, value), style in zip(seed_curve.items(), [":", "--", "-."]):
+    ax.plot(alphas, curve, "o-", color=style.colour(0), label="text + graph (no labels)")
+    for (k, value), linestyle in zip(seed_curve.items(), [":", "--", "-."]):
         ax.axhline(
             value,
-            color="#d9822b",
-            ls=style,
+            color=style.colour(1),
+            ls=linestyle,
             label=f"graph only, {k} seed{'s' if k > 1 else ''} per class",
         )
-    ax.axhline(chance, color="#aaaaaa", ls=":", label="chance")
+    ax.axhline(chance, color=style.FAINT, ls=":", label="chance")
     ax.set_xlabel(r"$\alpha$ (how far scores flow; 0 = text only)")
     ax.set_ylabel("macro F1 (non-seed nodes)")
     ax.set_ylim(0, 1)
@@ -237,11 +247,11 @@ def direction_bars(
     """
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     width = 0.27
-    colours = ["#9a9a9a", "#3a7dc9", "#d9822b"]
+    colours = [style.MUTED, style.colour(0), style.colour(1)]
     for i, (name, values) in enumerate(per_pair.items()):
         xs = np.arange(len(pairs)) + (i - 1) * width
         ax.bar(xs, values, width, label=name, color=colours[i])
-    ax.axhline(0.5, color="#555555", linestyle="--", linewidth=1, label="chance")
+    ax.axhline(0.5, color=style.MUTED, linestyle="--", linewidth=1, label="chance")
     ax.set_xticks(np.arange(len(pairs)))
     ax.set_xticklabels([f"{a} /\n{b}" for a, b in pairs], fontsize=8)
     ax.set_ylim(0, 1.3)
@@ -266,9 +276,9 @@ def distillation_figure(
     """
     fig = plt.figure(figsize=(9, 3.6))
     ax = fig.add_axes([0.07, 0.15, 0.38, 0.72])
-    ax.semilogy(history, color="#d9822b", label="distilled, during optimisation")
-    ax.axhline(bn_loss["real"], color="#3a7dc9", linestyle="--", label="real images")
-    ax.axhline(bn_loss["Gaussian"], color="#888888", linestyle=":", label="Gaussian noise")
+    ax.semilogy(history, color=style.colour(1), label="distilled, during optimisation")
+    ax.axhline(bn_loss["real"], color=style.colour(0), linestyle="--", label="real images")
+    ax.axhline(bn_loss["Gaussian"], color=style.MUTED, linestyle=":", label="Gaussian noise")
     ax.set_xlabel("Adam step")
     ax.set_ylabel("batch-norm statistics loss")
     ax.legend(fontsize=8)
@@ -303,7 +313,7 @@ def range_sweep_figure(
     Taught in: notebooks/44_data_free_quantization.ipynb.
     """
     fig, ax = plt.subplots(figsize=(7, 3))
-    ax.plot(factors, sweep, marker="o", color="#444444", label="accuracy")
+    ax.plot(factors, sweep, marker="o", color=style.MUTED, label="accuracy")
     for name, values in ranges.items():
         ax.axvline(
             values[0] / ranges["real"][0],

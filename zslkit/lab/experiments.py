@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
+from zslkit import style
 from zslkit.lab import toyclip
 from zslkit.lab.losses import LOSS_NAMES, alignment, uniformity
 from zslkit.metrics import per_class_accuracy
@@ -167,7 +168,7 @@ def evaluate_runs(
     return rows
 
 
-LOSS_COLOURS = {"clip": "#3a7dc9", "infoloob": "#d9822b", "cloob": "#8e6bbf", "cwcl": "#7aa95c"}
+LOSS_COLOURS = style.colours_for(["clip", "infoloob", "cloob", "cwcl"])
 
 
 def collapsed_loss(name: str, batch_size: int) -> float:
@@ -197,10 +198,10 @@ def plot_training(
             [r["loss"] - collapsed_loss(name, batch_size) for r in history],
             marker="o",
             markersize=3,
-            color=LOSS_COLOURS.get(name, "#333333"),
+            color=LOSS_COLOURS.get(name, style.INK),
             label=LOSS_NAMES.get(name, name),
         )
-    ax1.axhline(0, color="#888888", linestyle="--", linewidth=1)
+    ax1.axhline(0, color=style.MUTED, linestyle="--", linewidth=1)
     ax1.set_xlabel("step")
     ax1.set_ylabel("loss minus loss of collapsed embeddings (nats)")
     ax1.set_title("Training")
@@ -210,7 +211,7 @@ def plot_training(
             row["uniformity_image"],
             row["alignment"],
             s=60,
-            color=LOSS_COLOURS.get(name, "#333333"),
+            color=LOSS_COLOURS.get(name, style.INK),
             label=f"{LOSS_NAMES.get(name, name)}: 64-way top-1 {row['all64']:.2f}",
         )
     ax2.set_xlabel("uniformity of image embeddings (lower: more spread)")

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+from zslkit import style
+
 # (history key, marker, legend label, colour) of the accuracy curves
 _CURVES = (
-    ("unseen_top1", "o", "ZSL, unseen (16-way)", "#d9822b"),
-    ("seen_top1", "s", "seen (48-way)", "#7aa95c"),
-    ("gzsl_h", "^", "GZSL H (64-way)", "#8e6bbf"),
+    ("unseen_top1", "o", "ZSL, unseen (16-way)", style.colour(1)),
+    ("seen_top1", "s", "seen (48-way)", style.colour(2)),
+    ("gzsl_h", "^", "GZSL H (64-way)", style.colour(4)),
 )
 
 
@@ -31,7 +33,7 @@ def plot_bars(
     Parameters
     ----------
     values : bar label -> height, in the order the bars are drawn.
-    colors : one colour per bar (or one for all); matplotlib's default if None.
+    colors : one colour per bar (or one for all); the house palette in order if None.
     ylabel, ylim, title, figsize : the axes' decoration.
 
     Returns
@@ -42,6 +44,8 @@ def plot_bars(
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=figsize)
+    if colors is None:
+        colors = [style.colour(i) for i in range(len(values))]
     ax.bar(list(values), list(values.values()), color=colors)
     for i, v in enumerate(values.values()):
         ax.text(i, v + 0.02, f"{v:.2f}", ha="center")
@@ -72,13 +76,13 @@ def plot_training_curves(history: Sequence[Mapping[str, float]], chance: float =
 
     steps = [row["step"] for row in history]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.2))
-    ax1.plot(steps, [row["loss"] for row in history], marker="o", color="#3a7dc9")
+    ax1.plot(steps, [row["loss"] for row in history], marker="o", color=style.colour(0))
     ax1.set_xlabel("step")
     ax1.set_ylabel("contrastive loss (nats)")
     ax1.set_title("Training loss")
     for key, marker, label, color in _CURVES:
         ax2.plot(steps, [row[key] for row in history], marker=marker, label=label, color=color)
-    ax2.axhline(chance, color="#888888", linestyle="--", label="chance, unseen")
+    ax2.axhline(chance, color=style.MUTED, linestyle="--", label="chance, unseen")
     ax2.set_xlabel("step")
     ax2.set_ylabel("per-class top-1 accuracy")
     ax2.set_ylim(0, 1)

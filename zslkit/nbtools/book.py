@@ -25,6 +25,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from zslkit import style
 from zslkit.nbtools.notebook_params import inspect_parameters
 from zslkit.paths import data_dir, notebooks_dir, repo_dir
 
@@ -108,7 +109,7 @@ def results_figure(stem: str, results: dict, out: Path) -> str | None:
     if not shown:
         return None
     fig, ax = plt.subplots(figsize=(7, 0.28 * len(shown) + 0.9))
-    ax.barh(list(shown)[::-1], list(shown.values())[::-1], color="#3a7dc9")
+    ax.barh(list(shown)[::-1], list(shown.values())[::-1], color=style.colour(0))
     ax.set_xlim(0, 1)
     ax.set_xlabel("value (accuracies and rates)")
     ax.tick_params(axis="y", labelsize=8)

@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
+from zslkit import style
 from zslkit.checks import check_range
 
 
@@ -188,7 +189,6 @@ def report_slopes(fit: dict, per_model, between, confidence: float = 0.95) -> No
 
 
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
-PALETTE = ["#3a7dc9", "#d9822b", "#7aa95c", "#8e6bbf", "#c94f4f", "#4fb3b3", "#b39b2f", "#666666"]
 
 
 def plot_frequency_accuracy(
@@ -217,7 +217,7 @@ def plot_frequency_accuracy(
             frequency[mask],
             accuracy[mask],
             marker=MARKERS[k % 8],
-            color=PALETTE[k % 8],
+            color=style.colour(k),
             s=40,
             label=f"model {k}",
         )
@@ -228,16 +228,16 @@ def plot_frequency_accuracy(
                 textcoords="offset points",
                 xytext=(4, -9),
                 fontsize=6,
-                color=PALETTE[k % 8],
+                color=style.colour(k),
             )
     grid = np.geomspace(frequency.min(), frequency.max(), 50)
     ax.plot(
         grid,
         fit["intercept"] + fit["slope"] * np.log10(grid),
-        color="#444444",
+        color=style.MUTED,
         label=f"fit: {fit['slope']:+.2f} per decade [{fit['ci_low']:+.2f}, {fit['ci_high']:+.2f}]",
     )
-    ax.axhline(1 / len(concepts), color="#888888", linestyle="--", label="chance")
+    ax.axhline(1 / len(concepts), color=style.MUTED, linestyle="--", label="chance")
     ax.set_xscale("log")
     ax.set_xlabel(f"expected pretraining images of the {attribute} (log scale)")
     ax.set_ylabel(f"zero-shot accuracy on the {attribute}")

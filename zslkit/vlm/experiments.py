@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
+from zslkit import style
 from zslkit.metrics import per_class_accuracy
 from zslkit.models.prompts import (
     accuracy,
@@ -206,15 +207,17 @@ def plot_template_accuracies(
         np.arange(len(order)),
         per_template[order],
         "o",
-        color="#3a7dc9",
+        color=style.colour(0),
         markersize=4,
         label="one template (sorted)",
     )
     ax.axhline(
-        ensemble_top1, color="#d9822b", linewidth=2, label=f"ensemble of {len(per_template)}"
+        ensemble_top1, color=style.colour(1), linewidth=2, label=f"ensemble of {len(per_template)}"
     )
-    ax.axhline(median_top1, color="#666666", linestyle="--", label="median template")
-    ax.axhline(name_only_top1, color="#7aa95c", linestyle=":", linewidth=2, label="class name only")
+    ax.axhline(median_top1, color=style.MUTED, linestyle="--", label="median template")
+    ax.axhline(
+        name_only_top1, color=style.colour(2), linestyle=":", linewidth=2, label="class name only"
+    )
     ax.set_xlabel("template, from worst to best")
     ax.set_ylabel("top-1 accuracy")
     ax.set_title(title)
@@ -300,17 +303,17 @@ def plot_subset_curve(
         mean,
         yerr=std,
         marker="o",
-        color="#3a7dc9",
+        color=style.colour(0),
         capsize=3,
         label="random subset of k templates",
     )
     ax.axhline(
         best_top1,
-        color="#8e6bbf",
+        color=style.colour(4),
         linestyle="-.",
         label="best single template (chosen with labels)",
     )
-    ax.axhline(median_top1, color="#666666", linestyle="--", label="median template")
+    ax.axhline(median_top1, color=style.MUTED, linestyle="--", label="median template")
     ax.set_xscale("log", base=2)
     ax.set_xticks(sizes, [str(k) for k in sizes])
     ax.minorticks_off()
@@ -382,12 +385,12 @@ def kind_shares(kinds: Sequence[str], prompt_weights: Any) -> dict[str, float]:
 
 
 KIND_COLOURS = {
-    "clean": "#3a7dc9",
-    "no class": "#c0392b",
-    "wrong colour": "#d9822b",
-    "extra object": "#8e6bbf",
-    "wrong background": "#7aa95c",
-    "negation": "#666666",
+    "clean": style.colour(0),
+    "no class": style.colour(3),
+    "wrong colour": style.colour(1),
+    "extra object": style.colour(4),
+    "wrong background": style.colour(2),
+    "negation": style.MUTED,
 }
 
 
@@ -407,7 +410,7 @@ def plot_zpe_scores(kinds: Sequence[str], per_template: Any, scores: Any, prompt
             per_template[members],
             scores[members],
             s=22,
-            color=KIND_COLOURS.get(kind, "#333333"),
+            color=KIND_COLOURS.get(kind, style.INK),
             label=kind,
         )
     left.set_xlabel("top-1 accuracy of the prompt alone (labels)")
@@ -417,13 +420,13 @@ def plot_zpe_scores(kinds: Sequence[str], per_template: Any, scores: Any, prompt
     shares = list(kind_shares(kinds, prompt_weights).values())
     equal_shares = [kinds.count(kind) / len(kinds) for kind in kind_names]
     y = np.arange(len(kind_names))
-    right.barh(y + 0.2, equal_shares, height=0.4, color="#bbbbbb", label="equal weights")
+    right.barh(y + 0.2, equal_shares, height=0.4, color=style.FAINT, label="equal weights")
     right.barh(
         y - 0.2,
         shares,
         height=0.4,
-        color=[KIND_COLOURS.get(k, "#333333") for k in kind_names],
-        edgecolor="#222222",
+        color=[KIND_COLOURS.get(k, style.INK) for k in kind_names],
+        edgecolor=style.INK,
         label="ZPE",
     )
     right.set_xscale("log")
@@ -495,11 +498,11 @@ def plot_bad_prompt_curve(
     Taught in: notebooks/21_zpe.ipynb
     """
     fig, ax = _figure(figsize=(6, 3.2))
-    ax.plot(grid, curves["equal weights"], "o-", color="#888888", label="equal weights")
-    ax.plot(grid, curves["ZPE"], "s-", color="#d9822b", label="ZPE")
+    ax.plot(grid, curves["equal weights"], "o-", color=style.MUTED, label="equal weights")
+    ax.plot(grid, curves["ZPE"], "s-", color=style.colour(1), label="ZPE")
     ax.axhline(
         oracle_top1,
-        color="#8e6bbf",
+        color=style.colour(4),
         linestyle="-.",
         label="oracle: best single prompt (labels)",
     )
@@ -549,7 +552,11 @@ def group_accuracies(
     }
 
 
-SOURCE_COLOURS = {"names": "#3a7dc9", "descriptions": "#d9822b", "both": "#7aa95c"}
+SOURCE_COLOURS = {
+    "names": style.colour(0),
+    "descriptions": style.colour(1),
+    "both": style.colour(2),
+}
 
 
 def plot_source_bars(
@@ -573,7 +580,7 @@ def plot_source_bars(
             x + (k - 1) * 0.27,
             values,
             width=0.27,
-            color=SOURCE_COLOURS.get(source, "#333333"),
+            color=SOURCE_COLOURS.get(source, style.INK),
             label=source,
         )
         for xi, v in zip(x, values):
@@ -723,19 +730,25 @@ def plot_loki_sweep(
     reference lines). Taught in: notebooks/23_loki.ipynb
     """
     fig, axes = _figure(1, 2, figsize=(9, 3.3))
-    axes[0].plot(scales, sweep["argmax"], "o-", color="#3a7dc9", label="argmax over the label set")
-    axes[0].plot(scales, sweep["loki"], "s-", color="#d9822b", label="Loki over all of Y")
-    axes[0].set_ylabel(f"mean distance d(y, prediction)\n({metric} metric)")
-    axes[1].plot(scales, sweep["known_top1"], "s--", color="#d9822b", label="Loki, known classes")
-    axes[1].plot(scales, sweep["absent_top1"], "s-", color="#d9822b", label="Loki, absent classes")
-    axes[1].axhline(
-        argmax_known_top1, color="#3a7dc9", linestyle="--", label="argmax, known classes"
+    axes[0].plot(
+        scales, sweep["argmax"], "o-", color=style.colour(0), label="argmax over the label set"
     )
-    axes[1].axhline(0, color="#3a7dc9", label="argmax, absent classes")
+    axes[0].plot(scales, sweep["loki"], "s-", color=style.colour(1), label="Loki over all of Y")
+    axes[0].set_ylabel(f"mean distance d(y, prediction)\n({metric} metric)")
+    axes[1].plot(
+        scales, sweep["known_top1"], "s--", color=style.colour(1), label="Loki, known classes"
+    )
+    axes[1].plot(
+        scales, sweep["absent_top1"], "s-", color=style.colour(1), label="Loki, absent classes"
+    )
+    axes[1].axhline(
+        argmax_known_top1, color=style.colour(0), linestyle="--", label="argmax, known classes"
+    )
+    axes[1].axhline(0, color=style.colour(0), label="argmax, absent classes")
     axes[1].set_ylabel("per-class top-1")
     axes[1].set_ylim(-0.03, 1.03)
     for ax in axes:
-        ax.axvline(scale, color="#888888", linestyle=":", label=f"backbone scale {scale:.0f}")
+        ax.axvline(scale, color=style.MUTED, linestyle=":", label=f"backbone scale {scale:.0f}")
         ax.set_xscale("log")
         ax.set_xlabel("softmax scale s")
         ax.legend(fontsize=7)
@@ -913,14 +926,13 @@ def plot_domain_shift(
 
     Taught in: notebooks/24_domain_shift.ipynb
     """
-    import matplotlib.pyplot as plt
 
     shifted = [d for d in domains if d != "photo"]
     fig, (left, right) = _figure(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [1.4, 1]})
     x = np.arange(len(domains))
     for i, m in enumerate(methods):
-        left.plot(x, [table[d][m] for d in domains], "o-", label=m, color=plt.cm.tab10(i))
-    left.axhline(1 / n_classes, color="grey", ls=":", label="chance")
+        left.plot(x, [table[d][m] for d in domains], "o-", label=m, color=style.colour(i))
+    left.axhline(1 / n_classes, color=style.MUTED, ls=":", label="chance")
     left.set_xticks(x, domains)
     left.set_ylabel("64-way top-1 accuracy")
     left.set_title("Each text-side classifier across domains")
@@ -930,7 +942,7 @@ def plot_domain_shift(
             right.scatter(
                 [table["photo"][m]] * len(shifted),
                 [table[d][m] for d in shifted],
-                color=plt.cm.tab10(i),
+                color=style.colour(i),
                 s=30,
             )
         for d in shifted:
@@ -942,7 +954,7 @@ def plot_domain_shift(
                 textcoords="offset points",
             )
         lo = min(min(r.values()) for r in table.values()) - 0.02
-        right.plot([lo, 1], [lo, 1], color="lightgrey", ls="--")
+        right.plot([lo, 1], [lo, 1], color=style.FAINT, ls="--")
         right.set_xlabel("accuracy on photo")
         right.set_ylabel("accuracy on the shifted domain")
         right.set_title("Better at home, better away?")
