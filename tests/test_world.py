@@ -249,3 +249,27 @@ def test_rotation_direction():
     assert np.mean(best[labels == 0] > 0) >= 0.75 and np.mean(best[labels == 1] < 0) >= 0.75
     assert abs(np.rad2deg(np.median(best[labels == 0])) - step) <= 4
     assert abs(np.rad2deg(np.median(best[labels == 1])) + step) <= 4
+
+
+def test_shares_attribute_and_its_chance_by_hand():
+    from zslkit.data.world import chance_of_sharing, shares_attribute
+
+    shared = shares_attribute(["red circle", "blue square"], ["red square", "green star"])
+    assert shared.tolist() == [True, False]
+    candidates = ["red circle", "blue square", "green ring"]
+    assert chance_of_sharing(candidates, ["red square"]) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="one each"):
+        shares_attribute(["red circle"], [])
+
+
+def test_a_random_seen_guess_shares_an_attribute_a_quarter_of_the_time():
+    """Counted on the class names: colour or shape word in common."""
+    from zslkit.data.world import chance_of_sharing, load_split
+
+    split = load_split("default")
+    rates = [
+        np.mean([bool(set(s.split()) & set(u.split())) for s in split["seen"]])
+        for u in split["unseen"]
+    ]
+    assert chance_of_sharing(split["seen"], split["unseen"]) == pytest.approx(np.mean(rates))
+    assert np.mean(rates) == pytest.approx(0.25)

@@ -17,6 +17,8 @@ _EXPORTS = {
     "attribute_dicts": "world",
     "attribute_matrix": "world",
     "attribute_names": "world",
+    "chance_of_sharing": "world",
+    "shares_attribute": "world",
     "balanced_subset": "fashion",
     "captions": "world",
     "check_benchmark": "benchmarks",

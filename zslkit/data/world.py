@@ -171,6 +171,32 @@ def attribute_matrix(class_names: Sequence[str], task: str = "colour_shape") -> 
     return matrix
 
 
+def shares_attribute(guesses: Sequence[str], truths: Sequence[str], task: str = "colour_shape"):
+    """Whether each guessed class shares at least one attribute value with its true class.
+
+    guesses, truths : class names, one pair per test image.
+    Returns a (n,) bool array. Taught in: notebooks/00_what_is_zero_shot.ipynb.
+    """
+    if len(guesses) != len(truths):
+        raise ValueError(f"{len(guesses)} guesses for {len(truths)} truths: give one each")
+    a, b = attribute_matrix(guesses, task), attribute_matrix(truths, task)
+    return (a * b).sum(axis=1) > 0
+
+
+def chance_of_sharing(
+    candidates: Sequence[str], truths: Sequence[str], task: str = "colour_shape"
+) -> float:
+    """How often a uniformly random guess among ``candidates`` shares an attribute with the truth.
+
+    The mean over ``truths`` (one per test image) of the fraction of
+    candidate classes that share at least one attribute value with it: the
+    chance baseline of :func:`shares_attribute`. Taught in:
+    notebooks/00_what_is_zero_shot.ipynb.
+    """
+    a, b = attribute_matrix(candidates, task), attribute_matrix(truths, task)
+    return float(((b @ a.T) > 0).mean())
+
+
 def class_distance_matrix(
     class_names: Sequence[str],
     task: str = "colour_shape",
