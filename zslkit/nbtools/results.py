@@ -155,11 +155,20 @@ def glue(**figures: Any) -> None:
     myst-nb's ``glue`` without display: the value is stored in the cell's
     output for the book and not shown. Outside the book's environment (no
     myst-nb, e.g. in Colab) nothing happens; the figures are printed or
-    recorded elsewhere anyway.
+    recorded elsewhere anyway. numpy scalars are glued as Python numbers,
+    whose text myst-nb can format (``np.float64(0.5)`` it cannot).
     """
     try:
         from myst_nb import glue as _myst_glue
     except ImportError:
         return
     for name, value in figures.items():
-        _myst_glue(name, value, display=False)
+        _myst_glue(name, _plain(value), display=False)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds; anything else unchanged."""
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) == ():
+        return item()
+    return value
