@@ -16,6 +16,7 @@ from zslkit.classic import (
     score_table,
     standardize,
 )
+from zslkit.classic.experiments import paired_bootstrap_gzsl
 
 
 def _toy(seed=0, n=40, d=12, n_classes=5, unseen=(3, 4)):
@@ -111,3 +112,29 @@ def test_gzsl_baselines_against_scikit_learn_pipelines():
     mask = np.isin(yte, unseen)
     pred = eszsl.predict((Xte[mask] - mean) / std, classes=unseen)
     assert got["eszsl_zsl"] == pytest.approx(_per_class(yte[mask], pred, unseen))
+    np.testing.assert_array_equal(got["predictions"]["eszsl_zsl"], pred)
+    np.testing.assert_array_equal(got["predictions"]["real_only"], lr.predict(Xte))
+
+
+def test_paired_bootstrap_gzsl_estimates_and_intervals():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 50)
+    seen, unseen = [0, 1], [2, 3]
+    a = np.where(rng.random(200) < 0.7, labels, (labels + 1) % 4)
+    b = np.where(rng.random(200) < 0.5, labels, (labels + 1) % 4)
+    got = paired_bootstrap_gzsl(labels, a, b, seen, unseen, n_resamples=3000)
+    sa, ua, ha = _gzsl(labels, a, seen, unseen)
+    sb, ub, hb = _gzsl(labels, b, seen, unseen)
+    assert got["seen"].estimate == pytest.approx(sa - sb)
+    assert got["h"].estimate == pytest.approx(ha - hb)
+    # the unseen gap is a mean over 2 x 50 balanced items: the bootstrap interval
+    # is close to the normal one of the paired per-item differences
+    d = (a == labels).astype(float)[labels >= 2] - (b == labels).astype(float)[labels >= 2]
+    half = 1.96 * d.std(ddof=1) / np.sqrt(d.size)
+    u = got["unseen"]
+    assert u.estimate == pytest.approx(ua - ub)
+    assert u.high - u.low == pytest.approx(2 * half, rel=0.2)
+    same = paired_bootstrap_gzsl(labels, a, a, seen, unseen, n_resamples=200)
+    assert all((v.estimate, v.low, v.high) == (0.0, 0.0, 0.0) for v in same.values())
+    zsl = paired_bootstrap_gzsl(labels[labels >= 2], a[labels >= 2], b[labels >= 2], [], unseen)
+    assert list(zsl) == ["unseen"] and zsl["unseen"].estimate == pytest.approx(ua - ub)

@@ -39,6 +39,16 @@ def test_zsl_results():
     assert matrix.get_title() == "ESZSL on unseen images (row-normalised)"
 
 
+def test_zsl_results_draw_the_intervals():
+    cm = np.eye(2)
+    zsl, intervals = {"m1": 0.8, "m2": 0.6}, {"m1": (0.7, 0.85), "m2": (0.5, 0.7)}
+    fig = plots.plot_zsl_results(zsl, 0.5, cm, ["d", "e"], intervals=intervals)
+    bars = fig.axes[0]
+    (segments,) = [c for c in bars.collections if len(c.get_segments()) == 2]
+    ends = sorted(tuple(np.round(seg[:, 0], 6)) for seg in segments.get_segments())
+    assert ends == [(0.5, 0.7), (0.7, 0.85)]  # error bars span the given intervals
+
+
 def test_class_similarity():
     rng = np.random.default_rng(1)
     spaces = {"s1": rng.normal(size=(5, 3)), "s2": rng.normal(size=(5, 8))}
@@ -47,6 +57,24 @@ def test_class_similarity():
     assert [fig.axes[0].get_title(), fig.axes[1].get_title()] == ["s1\nZSL 0.50", "s2"]
     v = spaces["s1"] / np.linalg.norm(spaces["s1"], axis=1, keepdims=True)
     np.testing.assert_allclose(fig.axes[0].images[0].get_array(), v @ v.T)
+
+
+def test_space_intervals():
+    from zslkit.stats import Interval
+
+    def iv(e):
+        return Interval(e, e - 0.1, e + 0.05, 0.95, "t")
+
+    summary = {
+        "s1": {"ridge map": iv(0.7), "ESZSL": iv(0.6)},
+        "s2": {"ridge map": iv(0.4), "ESZSL": iv(0.5)},
+    }
+    fig = plots.plot_space_intervals(summary, chance=1 / 3, n_splits=20)
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["s1", "s2"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["chance", "ridge map", "ESZSL"]
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), [0.7, 0.4])  # ridge-map markers
+    assert "20 splits" in ax.get_xlabel()
 
 
 def test_seen_unseen():
@@ -69,11 +97,30 @@ def test_k_occurrence():
     assert "10 nearest" in ax.get_xlabel()
 
 
-def test_propagation_sweep():
-    fig = plots.plot_propagation_sweep([0, 0.5, 0.9], {True: [1, 2, 3], False: [3, 2, 1]}, 0.7, 0.3)
+def test_k_occurrence_with_a_baseline():
+    counts = {"base": np.array([0, 5, 5]), "x": np.array([1, 2, 9])}
+    fig = plots.plot_k_occurrence(counts, 3, baseline="base")
     (ax,) = fig.axes
-    assert len(ax.lines) == 4
-    np.testing.assert_allclose(ax.lines[0].get_ydata(), [1, 2, 3])
+    assert len(ax.patches) == 2
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["base", "x"]
+    assert ax.patches[0].get_linestyle() != ax.patches[1].get_linestyle()  # dashed reference
+
+
+def test_propagation_sweep():
+    from zslkit.stats import Interval
+
+    def iv(e):
+        return Interval(e, e - 0.1, e + 0.05, 0.95, "test")
+
+    curves = {"plain": [iv(0.3), iv(0.5), iv(0.6)], "uniform": [iv(0.6), iv(0.5), iv(0.3)]}
+    fig = plots.plot_propagation_sweep([0, 0.5, 0.9], curves, 0.7, 0.3)
+    (ax,) = fig.axes
+    assert len(ax.containers) == 2  # one errorbar container per method
+    np.testing.assert_allclose(ax.containers[0].lines[0].get_ydata(), [0.3, 0.5, 0.6])
+    (bars,) = ax.containers[0].lines[2]  # the vertical error bars: low to high
+    np.testing.assert_allclose(
+        [s[:, 1] for s in bars.get_segments()], [[0.2, 0.35], [0.4, 0.55], [0.5, 0.65]]
+    )
     assert len(ax.get_legend().get_texts()) == 4
 
 

@@ -71,3 +71,20 @@ def test_eszsl_rejects_bad_input():
         ESZSL().fit(X, y + 10, class_semantics=S)
     with pytest.raises(ValueError, match="classes"):
         ESZSL().fit(X, y, class_semantics=S).predict(X, classes=[7])
+
+
+def test_eszsl_with_fewer_samples_than_dimensions_matches_the_paper_formula():
+    X, y, S = _random_problem(seed=2, n=8, d=30)  # n < d: the n x n form of the solve
+    gamma, lam = 0.5, 1.5
+    model = ESZSL(gamma=gamma, lam=lam).fit(X, y, class_semantics=S)
+    Y = -np.ones((len(y), 3))
+    Y[np.arange(len(y)), y] = 1
+    Ss = S[:3]
+    V = (
+        np.linalg.inv(X.T @ X + gamma * np.eye(30))
+        @ X.T
+        @ Y
+        @ Ss
+        @ np.linalg.inv(Ss.T @ Ss + lam * np.eye(S.shape[1]))
+    )
+    np.testing.assert_allclose(model.V_, V, rtol=1e-8, atol=1e-10)

@@ -22,10 +22,6 @@ from zslkit.nbtools.evidence import (
 
 NOT_YET_CONVERTED = {
     "02_toyclip_pretraining",
-    "10_attributes_eszsl",
-    "11_semantic_spaces",
-    "12_gzsl_calibration",
-    "15_generative_zsl",
     "20_prompt_ensembling",
     "21_zpe",
     "22_descriptions",

@@ -1,8 +1,10 @@
 """The conditional VAE feature generator and the generative ZSL classifier."""
 
 import numpy as np
+import pytest
 
 from zslkit.classic import CVAEFeatureGenerator, GenerativeZSL
+from zslkit.classic.generative import generated_vs_real_spread
 
 
 def _toy(seed=0):
@@ -42,3 +44,32 @@ def test_generative_zsl_separates_unseen_classes():
     assert model.score(Xu, yu, classes=[10, 11]) > 0.9
     assert model.predict_proba(Xu).shape == (120, 12)
     np.testing.assert_allclose(model.predict_proba(Xu).sum(1), 1.0)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # tiny resamples can have 0 spread
+def test_spread_figures_by_hand():
+    # two classes in 1-d: real at -1/+1 with offsets +-1, generated at -0.5/+0.5 with +-0.5
+    real = np.array([-2.0, 0.0, 0.0, 2.0])[:, None]
+    real_labels = np.array([0, 0, 1, 1])
+    fake = np.array([-1.0, 0.0, 0.0, 1.0])[:, None]
+    fake = np.concatenate([fake, fake])  # same points twice, labels alike
+    fake_labels = np.array([0, 0, 1, 1, 0, 0, 1, 1])
+    got = generated_vs_real_spread(real, real_labels, fake, fake_labels, [0, 1], n_resamples=50)
+    # real: class means -1, +1 -> between = 1, within = 1; generated: halves of both
+    assert got["separation_real"].estimate == pytest.approx(1.0)
+    assert got["separation_generated"].estimate == pytest.approx(1.0)
+    assert got["within_ratio"].estimate == pytest.approx(0.5)
+    assert got["gap_ratio"].estimate == pytest.approx(0.5)
+    np.testing.assert_allclose(got["within_ratio_per_class"], [0.5, 0.5])
+    with pytest.raises(ValueError, match="no sample"):
+        generated_vs_real_spread(real, real_labels, fake, fake_labels, [0, 2])
+
+
+def test_spread_sees_a_decoder_that_ignores_the_class():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 100)
+    real = rng.normal(size=(300, 5)) + 4 * np.eye(5)[labels]
+    blob = rng.normal(size=(300, 5))  # every class drawn from one distribution
+    got = generated_vs_real_spread(real, labels, blob, labels, [0, 1, 2], n_resamples=100)
+    assert got["gap_ratio"].high < 0.2 and got["separation_ratio"].high < 0.05
+    assert got["within_ratio"].low < 1.0 < got["within_ratio"].high

@@ -85,7 +85,7 @@ def test_hubness_table_against_scipy_and_loops():
     is_query = labels >= 3
     unseen, candidates = [3, 4], np.array([3, 4, 10, 11, 12, 13, 14])
     row = hubness_table({"a": s}, labels, is_query, candidates, unseen, k=k)["a"]
-    assert list(row) == ["skew", "hits1", "hits5", "zsl3"]
+    assert list(row) == ["skew", "hits1", "hits10", "mrr", "zsl3"]
     counts = np.zeros(n_labels)
     for r in s:  # k-occurrence over every query, not only is_query
         counts[np.argsort(-r)[:k]] += 1
@@ -93,5 +93,130 @@ def test_hubness_table_against_scipy_and_loops():
     q, t = s[is_query], labels[is_query]
     top1 = candidates[np.argmax(q[:, candidates], axis=1)]
     assert row["hits1"] == pytest.approx(np.mean(top1 == t))
+    ranks = [1 + sum(r[c] > r[tt] for c in candidates) for r, tt in zip(q, t)]
+    assert row["mrr"] == pytest.approx(np.mean(1 / np.array(ranks)))
     pred = np.where(q[:, 3] >= q[:, 4], 3, 4)
     assert row["zsl3"] == pytest.approx(np.mean([np.mean(pred[t == c] == c) for c in unseen]))
+
+
+def test_skewness_is_undefined_when_every_label_is_retrieved():
+    from zslkit.classic import check_hubness_sizes
+
+    rng = np.random.default_rng(5)
+    s = rng.normal(size=(30, 10))
+    with pytest.raises(ValueError, match="undefined"):
+        k_occurrence_skewness(scores=s, k=10)  # N_k = 30 for every label
+    with pytest.raises(ValueError, match="k=10 with only 10 labels"):
+        check_hubness_sizes(10, 10)
+    check_hubness_sizes(3, 10)  # fine
+    # every query the same top 2 of 5 labels would be defined; all labels equal is not
+    with pytest.raises(ValueError, match="undefined"):
+        k_occurrence_skewness(scores=np.eye(4)[[0, 1, 2, 3] * 2], k=1)  # N_1 = 2 each
+
+
+def test_same_list_skewness_against_scipy():
+    from zslkit.classic import same_list_skewness
+
+    for n_labels, k in [(1010, 10), (50, 3), (12, 10)]:
+        counts = np.r_[np.full(k, 77.0), np.zeros(n_labels - k)]  # k labels take every query
+        assert same_list_skewness(n_labels, k) == pytest.approx(skew(counts), rel=1e-12)
+    assert same_list_skewness(1010, 10) == pytest.approx(9.90, abs=0.005)
+    with pytest.raises(ValueError, match="undefined"):
+        same_list_skewness(10, 10)
+
+
+def test_skewness_gap_against_a_plain_bootstrap_loop():
+    from zslkit.classic import skewness_gap
+
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(size=(40, 15)), rng.normal(size=(40, 15))
+    a[:, 0] += 2.0  # label 0 a hub under a
+    k = 3
+
+    def skew_of(s, rows):
+        counts = np.zeros(15)
+        for r in rows:
+            counts[np.argsort(-s[r])[:k]] += 1
+        return skew(counts)
+
+    got = skewness_gap(a, b, k, n_resamples=200, seed=3)
+    assert got.estimate == pytest.approx(skew_of(a, range(40)) - skew_of(b, range(40)))
+    draw = np.random.default_rng(3)
+    gaps = []
+    for _ in range(200):
+        rows = draw.integers(0, 40, 40)
+        gaps.append(skew_of(a, rows) - skew_of(b, rows))
+    assert got.low == pytest.approx(np.percentile(gaps, 2.5))
+    assert got.high == pytest.approx(np.percentile(gaps, 97.5))
+    assert got.low > 0  # the hub shows
+
+
+def test_reciprocal_ranks_and_hits_correct_against_loops():
+    from zslkit.classic import hits_correct, reciprocal_ranks
+
+    rng = np.random.default_rng(7)
+    s = rng.normal(size=(25, 9))
+    labels = rng.integers(0, 3, size=25)
+    candidates = np.array([0, 1, 2, 5, 6, 8])
+    expected = []
+    for row, t in zip(s, labels):
+        order = sorted(candidates, key=lambda c: -row[c])
+        expected.append(1 / (1 + order.index(t)))
+    np.testing.assert_allclose(reciprocal_ranks(s, labels, candidates), expected)
+    hits = [t in sorted(candidates, key=lambda c: -row[c])[:2] for row, t in zip(s, labels)]
+    np.testing.assert_array_equal(hits_correct(s, labels, candidates, 2), hits)
+    with pytest.raises(ValueError, match="not among the candidates"):
+        reciprocal_ranks(s, np.full(25, 4), candidates)
+
+
+def test_paired_comparisons_against_the_stats_functions():
+    from zslkit.classic import paired_comparisons
+    from zslkit.stats import mcnemar, paired_bootstrap
+
+    rng = np.random.default_rng(8)
+    a, b = rng.random(50) < 0.7, rng.random(50) < 0.5
+    out = paired_comparisons({"ref": b, "new": a, "soft": rng.random(50)}, "ref")
+    assert set(out) == {"new", "soft"}
+    iv, test = out["new"]
+    assert iv == paired_bootstrap(a, b)
+    assert iv.estimate == pytest.approx(a.mean() - b.mean())
+    assert (test.only_a, test.only_b) == (int(np.sum(a & ~b)), int(np.sum(~a & b)))
+    assert test == mcnemar(a, b)
+    assert out["soft"][1] is None  # not right/wrong: no McNemar
+    with pytest.raises(ValueError, match="reference"):
+        paired_comparisons({"a": a}, "b")
+
+
+def test_candidate_nouns_leave_out_class_words_and_plurals():
+    import json
+
+    from zslkit.classic import candidate_nouns
+    from zslkit.paths import data_dir
+
+    words = json.loads((data_dir() / "vocab" / "artifact_nouns.json").read_text())["words"]
+    assert len(words) == len(set(words)) == 1500
+    names = ["T-shirt/top", "Trouser", "Ankle boot", "Bag"]
+    got = candidate_nouns(None, exclude=names)
+    banned = {"t", "shirt", "top", "trouser", "trousers", "ankle", "boot", "boots", "bag", "bags"}
+    assert not banned & set(got)
+    assert got == [w for w in words if w not in banned]  # order kept, nothing else removed
+    assert candidate_nouns(5, exclude=names) == got[:5]
+    with pytest.raises(ValueError, match="n"):
+        candidate_nouns(len(got) + 1, exclude=names)
+
+
+def test_same_domain_nouns_hand_picked_words():
+    from zslkit.data.wordnet import DEBIAN_ROOT
+
+    if not (DEBIAN_ROOT / "cntlist").exists():
+        pytest.skip("WordNet files (Debian wordnet-base) not installed")
+    from zslkit.classic import same_domain_nouns
+
+    vocabulary = ["the", "shirt", "shirts", "john", "quickly", "dog", "jacket", "car", "run"]
+    # the: stop word; shirts: plural; john: "John" is capitalised in WordNet;
+    # quickly: no noun; dog: an animal; run: more often a verb
+    assert same_domain_nouns(10, vocabulary=vocabulary) == ["shirt", "jacket", "car"]
+    assert same_domain_nouns(2, vocabulary=vocabulary) == ["shirt", "jacket"]
+    assert same_domain_nouns(10, "noun.animal", vocabulary=vocabulary) == ["dog"]
+    with pytest.raises(ValueError, match="lexname"):
+        same_domain_nouns(10, "noun.nothing", vocabulary=vocabulary)

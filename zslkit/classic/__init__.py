@@ -10,7 +10,15 @@ Taught in: notebooks/10_attributes_eszsl.ipynb to notebooks/15_generative_zsl.ip
 """
 
 from zslkit.classic.base import ZeroShotClassifier, l2_normalize, softmax
-from zslkit.classic.calibration import best_gamma, select_gamma
+from zslkit.classic.calibration import (
+    ShiftSelection,
+    best_shift,
+    calibration_table,
+    compare_calibration,
+    report_figures,
+    score_scale,
+    select_shift,
+)
 from zslkit.classic.dap import DAP
 from zslkit.classic.embedding import RidgeMap, ridge_fit, similarity
 from zslkit.classic.eszsl import ESZSL
@@ -24,28 +32,66 @@ from zslkit.classic.experiments import (
 )
 from zslkit.classic.generative import CVAEFeatureGenerator, GenerativeZSL
 from zslkit.classic.hubness import (
+    candidate_nouns,
+    check_hubness_sizes,
     csls_scores,
     hits_at,
+    hits_correct,
     hubness_table,
     inverted_softmax_scores,
     k_occurrence,
     k_occurrence_skewness,
+    paired_comparisons,
+    reciprocal_ranks,
+    same_domain_nouns,
+    same_list_skewness,
+    skewness_gap,
+)
+from zslkit.classic.intervals import per_class_bootstrap, per_class_item_scores
+from zslkit.classic.model_selection import (
+    DAP_C_GRID,
+    PENALTY_GRID,
+    ClassCVSearch,
+    class_folds,
+    oracle_search,
+    protocol_note,
 )
 from zslkit.classic.transductive import (
     TransductiveLabelPropagation,
+    class_prior_of,
+    class_subset,
+    imbalance_shares,
+    interval_figures,
     knn_affinity,
+    make_propagation,
     normalized_graph,
     propagate,
     propagation_accuracy,
+    propagation_grid,
     propagation_sweep,
+    pseudo_unseen_split,
+    select_propagation,
 )
 
 __all__ = [
     "ZeroShotClassifier",
     "softmax",
     "l2_normalize",
-    "best_gamma",
-    "select_gamma",
+    "best_shift",
+    "select_shift",
+    "score_scale",
+    "ShiftSelection",
+    "compare_calibration",
+    "calibration_table",
+    "report_figures",
+    "per_class_item_scores",
+    "per_class_bootstrap",
+    "ClassCVSearch",
+    "class_folds",
+    "protocol_note",
+    "oracle_search",
+    "PENALTY_GRID",
+    "DAP_C_GRID",
     "DAP",
     "ESZSL",
     "RidgeMap",
@@ -56,6 +102,14 @@ __all__ = [
     "csls_scores",
     "inverted_softmax_scores",
     "hits_at",
+    "hits_correct",
+    "reciprocal_ranks",
+    "same_list_skewness",
+    "skewness_gap",
+    "check_hubness_sizes",
+    "candidate_nouns",
+    "same_domain_nouns",
+    "paired_comparisons",
     "hubness_table",
     "TransductiveLabelPropagation",
     "knn_affinity",
@@ -63,6 +117,14 @@ __all__ = [
     "propagate",
     "propagation_accuracy",
     "propagation_sweep",
+    "propagation_grid",
+    "class_prior_of",
+    "class_subset",
+    "interval_figures",
+    "imbalance_shares",
+    "make_propagation",
+    "pseudo_unseen_split",
+    "select_propagation",
     "CVAEFeatureGenerator",
     "GenerativeZSL",
     "standardize",

@@ -8,7 +8,9 @@ squares to the {-1, +1} class-indicator matrix Y of the seen classes::
 
 Here X is (n, d) with samples as *rows* and S is (n_seen, k) with classes as
 rows; the paper writes the same formula with X (d, n) and S (k, n_seen), so
-its ``X X^T`` is our ``X^T X``.
+its ``X X^T`` is our ``X^T X``. With fewer samples than feature dimensions
+the feature-side solve is done in its n x n form (the push-through identity
+``(X^T X + gamma I)^-1 X^T = X^T (X X^T + gamma I)^-1``), the same V.
 
 Taught in: notebooks/10_attributes_eszsl.ipynb.
 """
@@ -45,8 +47,11 @@ class ESZSL(ZeroShotClassifier):
         Y = -np.ones((X.shape[0], seen.size))
         Y[np.arange(X.shape[0]), np.searchsorted(seen, y)] = 1.0
         Ss = S[seen]
-        d, k = X.shape[1], S.shape[1]
-        left = np.linalg.solve(X.T @ X + self.gamma * np.eye(d), X.T @ Y @ Ss)  # (d, k)
+        (n, d), k = X.shape, S.shape[1]
+        if n < d:  # (X^T X + gamma I)^-1 X^T = X^T (X X^T + gamma I)^-1: an n x n solve
+            left = X.T @ np.linalg.solve(X @ X.T + self.gamma * np.eye(n), Y @ Ss)  # (d, k)
+        else:
+            left = np.linalg.solve(X.T @ X + self.gamma * np.eye(d), X.T @ Y @ Ss)  # (d, k)
         self.V_ = np.linalg.solve(
             Ss.T @ Ss + self.lam * np.eye(k), left.T
         ).T  # right-multiply by the inverse

@@ -49,7 +49,9 @@ def plot_attribute_matrix(attributes, attribute_names, class_names, seen, unseen
     return fig
 
 
-def plot_zsl_results(zsl: dict, chance: float, confusion, unseen_names, model_name="ESZSL"):
+def plot_zsl_results(
+    zsl: dict, chance: float, confusion, unseen_names, model_name="ESZSL", intervals=None
+):
     """Bars of ZSL accuracy per method beside one method's row-normalised confusion matrix.
 
     Parameters
@@ -59,10 +61,13 @@ def plot_zsl_results(zsl: dict, chance: float, confusion, unseen_names, model_na
     confusion : (n_unseen, n_unseen) row-normalised confusion matrix
     unseen_names : names of the unseen classes, in the order of ``confusion``
     model_name : the method of the confusion matrix, for its title
+    intervals : dict method -> (low, high), optional: error bars on the bars
+        (e.g. from :func:`zslkit.classic.intervals.per_class_bootstrap`)
 
     Returns
     -------
-    matplotlib Figure with two Axes (bars; matrix annotated with every cell's value)
+    matplotlib Figure with two Axes (bars, with error bars when ``intervals``
+    is given; matrix annotated with every cell's value)
 
     Taught in: notebooks/10_attributes_eszsl.ipynb.
     """
@@ -70,11 +75,16 @@ def plot_zsl_results(zsl: dict, chance: float, confusion, unseen_names, model_na
 
     n = len(unseen_names)
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [1.3, 1]})
-    axes[0].barh(list(zsl)[::-1], list(zsl.values())[::-1], color=style.colour(0))
+    names, values = list(zsl)[::-1], np.array(list(zsl.values())[::-1])
+    xerr = None
+    if intervals is not None:
+        low, high = np.array([intervals[m] for m in names]).T
+        xerr = np.stack([values - low, high - values])
+    axes[0].barh(names, values, xerr=xerr, color=style.colour(0), ecolor=style.INK, capsize=3)
     axes[0].axvline(chance, color=style.MUTED, ls="--", label="chance")
     axes[0].set_xlim(0, 1)
     axes[0].set_xlabel("ZSL per-class top-1 accuracy")
-    axes[0].legend(loc="lower right")
+    axes[0].legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False)
     axes[1].imshow(confusion, cmap="Blues", vmin=0, vmax=1)
     axes[1].set_xticks(range(n), unseen_names)
     axes[1].set_yticks(range(n), unseen_names)
@@ -122,6 +132,44 @@ def plot_class_similarity(spaces: dict, class_names, seen, unseen, notes: dict |
     return fig
 
 
+def plot_space_intervals(summary: dict, chance: float, n_splits: int):
+    """Mean ZSL accuracy of every space over many splits, with t intervals, per method.
+
+    Parameters
+    ----------
+    summary : dict space -> {"ridge map", "ESZSL", ...} -> :class:`zslkit.stats.Interval`
+        (from :func:`zslkit.classic.spaces.summarize_over_splits`; top row first)
+    chance : accuracy of a uniform guess among the unseen classes
+    n_splits : the number of splits averaged over (for the axis label)
+
+    Returns
+    -------
+    matplotlib Figure: one Axes, a row per space, a marker with its error bar per method
+
+    Taught in: notebooks/11_semantic_spaces.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    names = list(summary)
+    fig, ax = plt.subplots(figsize=(6.5, 0.35 * len(names) + 1.2))
+    for i, method in enumerate(["ridge map", "ESZSL"]):
+        est = np.array([summary[n][method].estimate for n in names])
+        low = np.array([summary[n][method].low for n in names])
+        high = np.array([summary[n][method].high for n in names])
+        ypos = np.arange(len(names)) + (i - 0.5) * 0.3
+        ax.errorbar(
+            est, ypos, xerr=[est - low, high - est], fmt="o", ms=4, capsize=2,
+            color=style.colour(i), label=method,
+        )  # fmt: skip
+    ax.axvline(chance, color=style.MUTED, ls="--", lw=1, label="chance")
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"ZSL per-class top-1, mean over {n_splits} splits (95 % t interval)")
+    ax.legend(fontsize=8, loc="lower right")
+    plt.tight_layout()
+    return fig
+
+
 def plot_seen_unseen(seen_acc, unseen_acc, curve_label: str, points: dict, title: str):
     """The seen-unseen accuracy curve of calibrated stacking, with iso-H lines and points.
 
@@ -162,13 +210,15 @@ def plot_seen_unseen(seen_acc, unseen_acc, curve_label: str, points: dict, title
     return fig
 
 
-def plot_k_occurrence(counts: dict, k: int):
+def plot_k_occurrence(counts: dict, k: int, baseline: str | None = None):
     """Step histograms (log scale) of the k-occurrence N_k over the label space.
 
     Parameters
     ----------
     counts : dict legend label -> (n_labels,) k-occurrence (red, blue, green, ...)
     k : the neighbourhood size, for the x label
+    baseline : the key of ``counts`` drawn as a grey dashed reference (e.g. the
+        no-hub baseline), or None
 
     Returns
     -------
@@ -180,7 +230,18 @@ def plot_k_occurrence(counts: dict, k: int):
 
     fig, ax = plt.subplots(figsize=(7, 3.8))
     colors = [style.colour(3), style.colour(0), style.colour(2), style.colour(1), style.colour(4)]
-    for (label, n_k), color in zip(counts.items(), colors):
+    if baseline is not None:
+        ax.hist(
+            counts[baseline],
+            bins=60,
+            histtype="step",
+            lw=1.4,
+            ls="--",
+            color=style.MUTED,
+            label=baseline,
+        )
+    shown = [(label, n_k) for label, n_k in counts.items() if label != baseline]
+    for (label, n_k), color in zip(shown, colors):
         ax.hist(n_k, bins=60, histtype="step", lw=1.6, color=color, label=label)
     ax.set_yscale("log")
     ax.set_xlabel(f"$N_{{{k}}}$: queries that have the label among their {k} nearest")
@@ -191,25 +252,32 @@ def plot_k_occurrence(counts: dict, k: int):
 
 
 def plot_propagation_sweep(alphas, curves: dict, inductive: float, chance: float):
-    """ZSL accuracy of label propagation against alpha, with and without class mass normalisation.
+    """ZSL accuracy of label propagation against alpha, one curve per method, with intervals.
 
     Parameters
     ----------
-    alphas : the x values; curves : ``{True: [...], False: [...]}`` as from
+    alphas : the x values; curves : dict method -> list of
+        :class:`zslkit.stats.Interval` (one per alpha), as from
         :func:`zslkit.classic.propagation_sweep`
     inductive, chance : horizontal reference lines
 
     Returns
     -------
-    matplotlib Figure: one Axes, two curves and two horizontal lines
+    matplotlib Figure: one Axes, one curve with 95 % error bars per method and
+    two horizontal lines
 
     Taught in: notebooks/14_transductive.ipynb.
     """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.plot(alphas, curves[True], "o-", label="class mass normalised")
-    ax.plot(alphas, curves[False], "s--", label="plain argmax of $F^*$")
+    markers = ["s--", "o-", "^-", "d-"]
+    for i, (name, intervals) in enumerate(curves.items()):
+        est = np.array([iv.estimate for iv in intervals])
+        err = np.array([[iv.estimate - iv.low, iv.high - iv.estimate] for iv in intervals]).T
+        ax.errorbar(
+            alphas, est, yerr=err, fmt=markers[i % 4], color=style.colour(i), capsize=3, label=name
+        )
     ax.axhline(inductive, color=style.MUTED, ls=":", label="inductive ESZSL")
     ax.axhline(chance, color=style.FAINT, ls=":", label="chance")
     ax.set_xlabel(r"$\alpha$ (how far scores flow)")

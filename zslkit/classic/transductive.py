@@ -16,9 +16,12 @@ several semantic spaces), averaged before normalising.
 
 With alpha near 1, F* is dominated by the graph's leading eigenvector and
 one class can flood the whole graph. *Class mass normalisation* (Zhu et
-al. 2003) divides each column of F* by its sum before the argmax, so every
-class keeps the share of mass it started with; it needs non-negative
-``Y0`` (probabilities).
+al. 2003) rescales the columns of F* so that the classes' masses match a
+class prior ``q`` before the argmax: ``argmax_c q_c F*_ic / sum_j F*_jc``.
+The prior is a choice: ``class_prior="uniform"`` (equal masses, ``q_c = 1/c``:
+the balanced target's shares) or ``"initial"`` (the shares of the zero-shot
+predictions, ``argmax Y0``, estimated from the unlabelled images without
+labels). It needs non-negative ``Y0`` (probabilities).
 
 Taught in: notebooks/14_transductive.ipynb.
 """
@@ -86,6 +89,44 @@ def propagate(W, initial_scores, alpha: float = 0.99) -> np.ndarray:
     return splu(A).solve(np.ascontiguousarray(Y0))
 
 
+CLASS_PRIORS = ("uniform", "initial")
+
+
+def class_prior_of(initial_scores, prior="uniform") -> np.ndarray:
+    """The class prior q of class mass normalisation, (c,) summing to 1.
+
+    ``"uniform"``: ``1/c`` each. ``"initial"``: the shares of the zero-shot
+    predictions, the fraction of items whose argmax of ``initial_scores`` is
+    each class, add-one smoothed (``(n_c + 1) / (n + c)``, so no class gets 0);
+    no label is used. An array of c non-negative numbers: that prior,
+    normalised (e.g. the true shares, an oracle).
+
+    Taught in: notebooks/14_transductive.ipynb.
+    """
+    Y0 = np.asarray(initial_scores, dtype=float)
+    n, c = Y0.shape
+    if not isinstance(prior, str):
+        q = np.asarray(prior, dtype=float).ravel()
+        if q.shape != (c,) or q.min() < 0 or q.sum() <= 0:
+            raise ValueError(
+                f"class_prior array {q.tolist()} must hold {c} non-negative numbers, not all 0"
+            )
+        return q / q.sum()
+    check_choice("class_prior", prior, CLASS_PRIORS)
+    if prior == "uniform":
+        return np.full(c, 1.0 / c)
+    counts = np.bincount(Y0.argmax(axis=1), minlength=c)
+    return (counts + 1.0) / (n + c)
+
+
+def _normalise(F, Y0, class_mass_normalization: bool, class_prior):
+    """Class mass normalisation of F* (``q_c F_ic / sum_j F_jc``), or F* unchanged; and q."""
+    if not class_mass_normalization:
+        return F, None
+    q = class_prior_of(Y0, class_prior)
+    return q * F / F.sum(axis=0, keepdims=True).clip(1e-300), q
+
+
 class TransductiveLabelPropagation(BaseEstimator):
     """Refine zero-shot scores of unlabelled target images by label propagation.
 
@@ -94,14 +135,20 @@ class TransductiveLabelPropagation(BaseEstimator):
     n_neighbors : int, k of the kNN graph
     alpha : float in [0, 1), how far labels flow (alpha -> 1: far; 0: no change)
     metric : "cosine" or "euclidean", the distance of the kNN graph
-    class_mass_normalization : bool, divide each column of F* by its sum
-        (needs non-negative initial scores, e.g. ``predict_proba``)
+    class_mass_normalization : bool, rescale the columns of F* to the masses of
+        ``class_prior`` (needs non-negative initial scores, e.g. ``predict_proba``)
+    class_prior : "uniform" (every class the same mass), "initial" (the shares
+        of the zero-shot predictions, argmax of the initial scores) or an array
+        of c shares (see :func:`class_prior_of`); used only with class mass
+        normalisation
 
     Attributes
     ----------
     graph_ : (n, n) sparse affinity (the mean over views)
-    scores_ : (n, c) propagated scores F* (column-normalised if ``class_mass_normalization``)
-    transduction_ : (n,) labels, ``classes[argmax F*]``
+    class_prior_ : (c,) the prior q of class mass normalisation (None without it)
+    scores_ : (n, c) propagated scores F* (``q_c F*_ic / sum_j F*_jc`` with
+        ``class_mass_normalization``)
+    transduction_ : (n,) labels, ``classes[argmax scores_]``
     """
 
     def __init__(
@@ -110,11 +157,13 @@ class TransductiveLabelPropagation(BaseEstimator):
         alpha: float = 0.99,
         metric: str = "cosine",
         class_mass_normalization: bool = True,
+        class_prior: str = "uniform",
     ):
         self.n_neighbors = n_neighbors
         self.alpha = alpha
         self.metric = metric
         self.class_mass_normalization = class_mass_normalization
+        self.class_prior = class_prior
 
     def fit(self, X, initial_scores, classes=None):
         """Propagate ``initial_scores`` (n, c) over the graph of ``X``.
@@ -134,8 +183,8 @@ class TransductiveLabelPropagation(BaseEstimator):
         W = sum(knn_affinity(v, self.n_neighbors, self.metric) for v in views) / len(views)
         self.graph_ = W
         F = propagate(W, Y0, self.alpha)
-        self.scores_ = (
-            F / F.sum(axis=0, keepdims=True).clip(1e-300) if self.class_mass_normalization else F
+        self.scores_, self.class_prior_ = _normalise(
+            F, Y0, self.class_mass_normalization, self.class_prior
         )
         self.classes_ = np.arange(Y0.shape[1]) if classes is None else np.asarray(list(classes))
         self.transduction_ = self.classes_[np.argmax(self.scores_, axis=1)]
@@ -161,20 +210,175 @@ def propagation_accuracy(model, X, initial_scores, labels, classes) -> float:
     return per_class_accuracy(labels, model.fit_predict(X, initial_scores, classes=classes))
 
 
-def propagation_sweep(alphas, n_neighbors, X, initial_scores, labels, classes) -> dict:
-    """Propagated accuracy for every ``alpha``, with and without class mass normalisation.
+METHODS = {  # name -> (class_mass_normalization, class_prior)
+    "plain": (False, "uniform"),
+    "uniform prior": (True, "uniform"),
+    "initial prior": (True, "initial"),
+}
 
-    Returns
-    -------
-    dict ``{True: [...], False: [...]}``: for each ``class_mass_normalization``
-    the :func:`propagation_accuracy` of a ``TransductiveLabelPropagation(n_neighbors,
-    alpha)`` for every alpha of ``alphas`` (normalised first at each alpha).
+
+def make_propagation(method: str, n_neighbors: int, alpha: float):
+    """A :class:`TransductiveLabelPropagation` for one of :data:`METHODS`.
+
+    ``"plain"``: argmax of F*; ``"uniform prior"`` / ``"initial prior"``: class
+    mass normalisation with that prior.
 
     Taught in: notebooks/14_transductive.ipynb.
     """
-    curves = {True: [], False: []}
-    for a in alphas:
-        for cmn in (True, False):
-            model = TransductiveLabelPropagation(n_neighbors, a, class_mass_normalization=cmn)
-            curves[cmn].append(propagation_accuracy(model, X, initial_scores, labels, classes))
-    return curves
+    check_choice("method", method, list(METHODS))
+    cmn, prior = METHODS[method]
+    return TransductiveLabelPropagation(
+        n_neighbors, alpha, class_mass_normalization=cmn, class_prior=prior
+    )
+
+
+def propagation_grid(
+    X, initial_scores, labels, classes, alphas, neighbors, return_predictions: bool = False
+):
+    """Per-class accuracy of every method of :data:`METHODS` on an (alpha, k) grid.
+
+    One kNN graph per k and one solve per (k, alpha), shared by the methods
+    (they differ only in the normalisation of F*).
+
+    Returns
+    -------
+    dict method -> (len(alphas), len(neighbors)) array of per-class accuracies,
+    the same as :func:`propagation_accuracy` of ``make_propagation(method, k, alpha)``;
+    with ``return_predictions`` also dict method -> (len(alphas), len(neighbors), n)
+    predicted labels
+
+    Taught in: notebooks/14_transductive.ipynb.
+    """
+    views = list(X) if isinstance(X, (list, tuple)) else [X]
+    Y0 = np.asarray(initial_scores, dtype=float)
+    classes = np.asarray(list(classes))
+    shape = (len(alphas), len(neighbors))
+    out = {m: np.zeros(shape) for m in METHODS}
+    preds = {m: np.zeros((*shape, Y0.shape[0]), dtype=classes.dtype) for m in METHODS}
+    for j, k in enumerate(neighbors):
+        W = sum(knn_affinity(v, k) for v in views) / len(views)
+        for i, a in enumerate(alphas):
+            F = propagate(W, Y0, a)
+            for m, (cmn, prior) in METHODS.items():
+                scores, _ = _normalise(F, Y0, cmn, prior)
+                preds[m][i, j] = classes[scores.argmax(axis=1)]
+                out[m][i, j] = per_class_accuracy(labels, preds[m][i, j])
+    return (out, preds) if return_predictions else out
+
+
+def propagation_sweep(
+    alphas, n_neighbors, X, initial_scores, labels, classes, seed: int = 0
+) -> dict:
+    """Propagated accuracy for every ``alpha``, for each method of :data:`METHODS`, with intervals.
+
+    Returns
+    -------
+    dict method -> list of :class:`zslkit.stats.Interval`, one per alpha: the
+    per-class accuracy of ``make_propagation(method, n_neighbors, alpha)`` (as
+    :func:`propagation_accuracy`) and its 95 % bootstrap interval over items
+    resampled within their class (:func:`zslkit.classic.intervals.per_class_bootstrap`)
+
+    Taught in: notebooks/14_transductive.ipynb.
+    """
+    from zslkit.classic.intervals import per_class_bootstrap
+
+    _, preds = propagation_grid(
+        X, initial_scores, labels, classes, alphas, [n_neighbors], return_predictions=True
+    )
+    return {m: [per_class_bootstrap(labels, p, seed=seed) for p in preds[m][:, 0]] for m in METHODS}
+
+
+def imbalance_shares(n_classes: int, smallest_share: float = 0.25) -> np.ndarray:
+    """Share of its images each class keeps: 1 for the first, ``smallest_share`` for the last.
+
+    Geometric in between: class i keeps ``smallest_share ** (i / (n_classes - 1))``
+    (three classes and 0.25: 1, 0.5, 0.25, i.e. 200/100/50 of 200 images each).
+    ``smallest_share = 1``: a balanced set.
+
+    Taught in: notebooks/14_transductive.ipynb (the imbalanced target set).
+    """
+    check_range("n_classes", n_classes, 1, integer=True)
+    check_range("smallest_share", smallest_share, 0.0, 1.0)
+    if smallest_share <= 0:
+        raise ValueError(f"smallest_share={smallest_share}: must lie in (0, 1]")
+    return smallest_share ** (np.arange(n_classes) / max(n_classes - 1, 1))
+
+
+def class_subset(labels, classes, shares=None, seed: int = 0) -> np.ndarray:
+    """Indices of a target set keeping ``shares[i]`` of the items of ``classes[i]`` (random, sorted).
+
+    Each class keeps ``max(1, round(share * n_c))`` of its ``n_c`` items, drawn
+    without replacement; ``shares=None``: every item of ``classes``.
+
+    Taught in: notebooks/14_transductive.ipynb (the imbalanced target set).
+    """
+    labels = np.asarray(labels)
+    if shares is None:
+        return np.flatnonzero(np.isin(labels, classes))
+    if len(shares) != len(classes):
+        raise ValueError(f"{len(shares)} shares for {len(classes)} classes; give one per class")
+    rng = np.random.default_rng(seed)
+    keep = []
+    for c, share in zip(classes, shares):
+        check_range("share", share, 0.0, 1.0)
+        items = np.flatnonzero(labels == c)
+        n = max(1, int(round(share * items.size)))
+        keep.append(rng.choice(items, n, replace=False))
+    return np.sort(np.concatenate(keep))
+
+
+def select_propagation(grid, alphas, neighbors) -> tuple[float, int]:
+    """The ``(alpha, n_neighbors)`` of the best accuracy of a :func:`propagation_grid` entry.
+
+    ``grid`` : (len(alphas), len(neighbors)) accuracies on a *validation* task;
+    the first best in grid order on ties.
+
+    Taught in: notebooks/14_transductive.ipynb.
+    """
+    grid = np.asarray(grid)
+    if grid.shape != (len(alphas), len(neighbors)):
+        raise ValueError(
+            f"grid {grid.shape} does not match {len(alphas)} alphas x {len(neighbors)} k"
+        )
+    i, j = np.unravel_index(np.argmax(grid), grid.shape)
+    return float(alphas[i]), int(neighbors[j])
+
+
+def pseudo_unseen_split(labels, seen, n_unseen: int, shares=None, seed: int = 0):
+    """A validation task from the seen classes alone: some seen classes play the unseen ones.
+
+    Parameters
+    ----------
+    labels : (n,) labels of the training (seen-class) items
+    seen : the seen classes; n_unseen : how many of them become pseudo-unseen
+    shares : per pseudo-unseen class, the share of its items in the validation
+        target set (as :func:`class_subset`; None: all)
+    seed : which classes and items are drawn
+
+    Returns
+    -------
+    fit_idx : items of the remaining seen classes (to fit the zero-shot model on)
+    val_idx : the validation target items; pseudo_unseen : (n_unseen,) sorted classes
+
+    Taught in: notebooks/14_transductive.ipynb (choosing alpha and k without test labels).
+    """
+    seen = np.asarray(seen)
+    check_range("n_unseen", n_unseen, 1, seen.size - 2, integer=True)
+    rng = np.random.default_rng(seed)
+    pseudo_unseen = np.sort(rng.choice(seen, n_unseen, replace=False))
+    labels = np.asarray(labels)
+    fit_idx = np.flatnonzero(np.isin(labels, np.setdiff1d(seen, pseudo_unseen)))
+    val_idx = class_subset(labels, pseudo_unseen, shares, seed)
+    return fit_idx, val_idx, pseudo_unseen
+
+
+def interval_figures(name: str, interval) -> dict:
+    """``{name: estimate, name_ci_low: low, name_ci_high: high}`` of an Interval, to record and glue.
+
+    Taught in: notebooks/14_transductive.ipynb.
+    """
+    return {
+        name: interval.estimate,
+        f"{name}_ci_low": interval.low,
+        f"{name}_ci_high": interval.high,
+    }

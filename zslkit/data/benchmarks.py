@@ -150,7 +150,11 @@ def load_zsl_benchmark(
 def plot_class_examples(data: dict, classes: list[int], root: str | os.PathLike | None = None):
     """One test image of each class in ``classes``, titled seen / unseen (Fashion-MNIST).
 
-    The GBU files hold ResNet-101 features, not images: then only a line saying so is printed.
+    Returns the Figure (the notebook shows it with ``plt.show()``). The GBU
+    files hold ResNet-101 features, not images: then only a line saying so
+    is printed and None returned.
+
+    Taught in: notebooks/10_attributes_eszsl.ipynb.
     """
     if data["dataset"] != "fashion_mnist":
         print(
@@ -170,7 +174,6 @@ def plot_class_examples(data: dict, classes: list[int], root: str | os.PathLike 
             fontsize=8,
         )
         ax.set_axis_off()
-    plt.show()
     return fig
 
 
