@@ -33,11 +33,6 @@ NOT_YET_CONVERTED = {
     "32_pseudo_labels_tta",
     "33_continual_learning",
     "34_leaderboard",
-    "40_text_zero_shot",
-    "41_time_series_zero_shot",
-    "42_graph_zero_shot",
-    "43_video_zero_shot",
-    "44_data_free_quantization",
 }
 NOTEBOOKS = list_notebooks()
 

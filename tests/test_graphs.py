@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.semi_supervised import LabelSpreading
 
 from zslkit.data.wordnet import DEBIAN_ROOT, LEXNAMES, default_wordnet
@@ -11,9 +12,12 @@ from zslkit.domains.graphs import (
     GraphLabelPropagation,
     edges_to_adjacency,
     homophily,
+    hypernym_distances,
     load_graph,
     load_text_graph,
+    macro_f1_gap,
     propagate,
+    rewire_across_classes,
     seed_scores,
     wordnet_graph,
 )
@@ -154,7 +158,7 @@ def _write_fake_wordnet(folder):
 def test_wordnet_graph_on_a_hand_made_database(tmp_path):
     lexnames = _write_fake_wordnet(tmp_path)
     names = list(lexnames)
-    graph = wordnet_graph(n_per_class=2, seed=0, root=tmp_path)  # every synset drawn
+    graph = wordnet_graph(n_per_class=2, seed=0, root=tmp_path, edges="hypernyms")  # all drawn
     assert len(graph) == 16 and graph.n_edges == 9 and graph.n_components == 7  # food joins plant
     assert homophily(graph.adjacency, graph.labels) == pytest.approx(8 / 9)
     node = {n: i for i, n in enumerate(graph.node_names)}
@@ -165,7 +169,7 @@ def test_wordnet_graph_on_a_hand_made_database(tmp_path):
         A[node["food child"], node["plant root"]] == 1
         and A[node["food child"], node["food root"]] == 1
     )
-    small = wordnet_graph(n_per_class=1, seed=0, root=tmp_path)
+    small = wordnet_graph(n_per_class=1, seed=0, root=tmp_path, edges="hypernyms")
     # a drawn child brings its root along: every class has 1 or 2 nodes, at least 8 and at most 16 in all
     assert (
         all(1 <= c <= 2 for c in np.bincount(small.labels, minlength=8)) and 8 <= len(small) <= 16
@@ -178,7 +182,7 @@ def test_wordnet_graph_on_a_hand_made_database(tmp_path):
 
 @pytest.mark.skipif(not (DEBIAN_ROOT / "data.noun").exists(), reason="WordNet not installed")
 def test_real_wordnet_graph_edges_are_hypernym_links():
-    graph = wordnet_graph(n_per_class=5, seed=1)
+    graph = wordnet_graph(n_per_class=5, seed=1, edges="hypernyms")
     wn = default_wordnet()
     lexnames = load_label_texts("wordnet_supersenses")["lexnames"]
     assert graph.n_edges > 0 and homophily(graph.adjacency, graph.labels) > 0.9
@@ -308,9 +312,106 @@ def test_text_graph_by_source_equals_scoring_and_propagating_by_hand():
     out = text_graph_by_source(g, spec, "tfidf", 10.0, 0.5, nodes)
     assert list(out) == ["names", "templates"]  # no descriptions in spec
     A = g.adjacency.toarray().astype(float)
-    for source, (before, after) in out.items():
+    for source, (before, after, gap) in out.items():
         clf = ZeroShotTextClassifier("tfidf", source, None, spec["templates"]).fit(["cat", "dog"])
         start = softmax(10.0 * clf.decision_function(g.texts))
         smoothed = _dense_closed_form(A, start, 0.5).argmax(1)
         assert before == pytest.approx(f1_score(g.labels, start.argmax(1), average="macro"))
         assert after == pytest.approx(f1_score(g.labels, smoothed, average="macro"))
+        assert gap.estimate == pytest.approx(after - before) and gap.low <= gap.high
+
+
+def test_hypernym_distances_equal_networkx_path_lengths_on_a_tree():
+    import networkx as nx
+
+    tree = nx.random_labeled_tree(30, seed=3)  # undirected; root it at 0
+    parent = {v: u for u, v in nx.bfs_edges(tree, 0)}
+    hypernyms = {v: (u,) for v, u in parent.items()}
+    nodes = [4, 9, 0, 17, 23, 29]
+    D = hypernym_distances(hypernyms, nodes)
+    for i, u in enumerate(nodes):
+        for j, v in enumerate(nodes):
+            expected = np.inf if i == j else nx.shortest_path_length(tree, u, v)
+            assert D[i, j] == expected
+    # two roots share no ancestor; a node with two hypernyms takes the shorter way
+    D = hypernym_distances({1: (0,), 2: (0, 1), 3: (1,), 5: (4,)}, [2, 3, 5])
+    assert D[0, 1] == 2 and np.isinf(D[0, 2]) and np.isinf(D[1, 2])
+
+
+def test_taxonomy_graph_links_nearest_synsets_without_looking_at_labels(tmp_path):
+    _write_fake_wordnet(tmp_path)
+    graph = wordnet_graph(n_per_class=2, seed=0, root=tmp_path, n_neighbours=1)
+    names = graph.node_names
+    # each child's nearest synset is its root (1 step; the food child also has the plant root
+    # at 1 step), each root's nearest is a child of its own
+    for i, j in zip(*np.nonzero(graph.adjacency.toarray())):
+        pair = {names[i].split()[0], names[j].split()[0]}
+        assert pair in [{n} for n in ("animal", "artifact", "body", "food", "location")] + [
+            {n} for n in ("person", "plant", "time")
+        ] + [{"food", "plant"}]
+    assert all(graph.adjacency[i].nnz >= 1 for i in range(len(graph)))
+    wide = wordnet_graph(n_per_class=2, seed=0, root=tmp_path, n_neighbours=5)
+    roots = [i for i, n in enumerate(wide.node_names) if n.endswith("root")]
+    A = wide.adjacency.toarray()
+    assert A[np.ix_(roots, roots)].sum() == 0  # roots share no ancestor: never linked
+    with pytest.raises(ValueError, match="edges"):
+        wordnet_graph(n_per_class=2, root=tmp_path, edges="labels")
+    default_wordnet.cache_clear()
+
+
+def test_rewiring_moves_the_chosen_share_across_classes():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 20)
+    edges = [(i, j) for i in range(60) for j in range(i + 1, 60) if labels[i] == labels[j]]
+    edges = [e for e in edges if rng.random() < 0.3]
+    A = edges_to_adjacency(edges, 60)
+    assert homophily(A, labels) == 1.0
+    np.testing.assert_array_equal(rewire_across_classes(A, labels, 0.0).toarray(), A.toarray())
+    assert homophily(rewire_across_classes(A, labels, 1.0, seed=1), labels) == 0.0
+    half = rewire_across_classes(A, labels, 0.5, seed=2)
+    kept = A.multiply(half)  # the edges left in place
+    moved = int(round(0.5 * A.nnz // 2))
+    assert kept.nnz // 2 == A.nnz // 2 - moved
+    same = sp.triu(half, k=1).tocoo()
+    assert np.sum(labels[same.row] == labels[same.col]) == kept.nnz // 2
+    with pytest.raises(ValueError, match="share"):
+        rewire_across_classes(A, labels, 1.5)
+
+
+def test_macro_f1_gap_against_sklearn_and_a_hand_bootstrap():
+    from sklearn.metrics import f1_score
+
+    from zslkit.domains.graphs import _macro_f1
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(4, size=300)
+    a = np.where(rng.random(300) < 0.8, y, rng.integers(4, size=300))
+    b = np.where(rng.random(300) < 0.6, y, rng.integers(4, size=300))
+    idx = rng.integers(300, size=(50, 300))
+    np.testing.assert_allclose(
+        _macro_f1(y[idx], a[idx], 4),
+        [f1_score(y[i], a[i], average="macro", zero_division=0) for i in idx],
+    )
+    gap = macro_f1_gap(y, a, b, n_resamples=2000, seed=0)
+    f1 = lambda p, i: f1_score(y[i], p[i], average="macro", zero_division=0)  # noqa: E731
+    assert gap.estimate == pytest.approx(f1(a, slice(None)) - f1(b, slice(None)))
+    draws = [f1(a, i) - f1(b, i) for i in rng.integers(300, size=(1000, 300))]
+    low, high = np.percentile(draws, [2.5, 97.5])
+    assert gap.low == pytest.approx(low, abs=0.02) and gap.high == pytest.approx(high, abs=0.02)
+    same = macro_f1_gap(y, a, a)
+    assert same.estimate == same.low == same.high == 0.0
+    with pytest.raises(ValueError, match="same length"):
+        macro_f1_gap(y, a[:10], b)
+
+
+def test_check_graph_names_the_bad_value():
+    from zslkit.domains.graphs import check_graph
+
+    check_graph("wordnet_supersenses", "", 100, "taxonomy", 5)
+    check_graph("cora", "/some/folder", 100, "taxonomy", 5)  # any name with a folder
+    with pytest.raises(ValueError, match="wordnet_supersenses"):
+        check_graph("cora", "", 100, "taxonomy", 5)
+    with pytest.raises(ValueError, match="hypernyms"):
+        check_graph("wordnet_supersenses", "", 100, "knn", 5)
+    with pytest.raises(ValueError, match="n_neighbours"):
+        check_graph("wordnet_supersenses", "", 100, "taxonomy", 0)

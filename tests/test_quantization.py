@@ -218,7 +218,8 @@ def test_shipped_pocket_cnn_and_fashion_tensors():
     assert x.shape == (400, 1, 28, 28) and y.dtype == torch.int64
     assert abs(float(x.mean())) < 0.3  # normalised with the training set's mean and std
     assert Q.accuracy(model, x, y) > 0.8
-    assert sum(p.numel() for p in model.parameters()) == 4370
+    assert sum(p.numel() for p in model.parameters()) == 27170
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == 6
     _, history = Q.distill_inputs(model, 8, (1, 28, 28), n_steps=40, lr=0.1)
     assert history[-1] < 0.1 * history[0]  # statistics of a trained network can be matched
     with pytest.raises(FileNotFoundError, match="python -m zslkit.domains.quantization"):
@@ -257,17 +258,10 @@ def test_calibrated_ranges_are_the_max_of_each_quantized_layer_input():
     assert ranges["scaled"] == pytest.approx([float(net[2](net[1](net[0](2 * x))).max().detach())])
 
 
-def test_accuracy_table_and_weights_only_equal_quantizing_by_hand():
+def test_weights_only_equals_quantizing_by_hand():
     net = _tiny_net()
-    gen = torch.Generator().manual_seed(2)
-    x, calib = torch.randn(20, 1, 4, 4, generator=gen), torch.randn(6, 1, 4, 4, generator=gen)
+    x = torch.randn(20, 1, 4, 4, generator=torch.Generator().manual_seed(2))
     labels = net(x).argmax(1)  # the float model is right on every input
-    table = Q.accuracy_table(net, {"c": calib}, [(8, 8), (4, 2)], x, labels)
-    assert list(table["c"]) == ["W8A8", "W4A2"]
-    for (w, a), key in [((8, 8), "W8A8"), ((4, 2), "W4A2")]:
-        quantized = Q.quantize_model(net, calib, weight_bits=w, act_bits=a)
-        hand = float((quantized(x).argmax(1) == labels).float().mean())
-        assert table["c"][key] == pytest.approx(hand)
     weights_only = Q.weights_only_accuracy(net, (8, 2), x, labels)
     for bits in (8, 2):
         quantized = Q.quantize_model(net, weight_bits=bits, act_bits=None)
@@ -275,19 +269,108 @@ def test_accuracy_table_and_weights_only_equal_quantizing_by_hand():
         assert weights_only[bits] == pytest.approx(hand)
 
 
-def test_range_sweep_equals_fake_quantizing_one_layer_input_by_hand():
-    net = _tiny_net()
-    gen = torch.Generator().manual_seed(3)
-    x, calib = torch.randn(30, 1, 4, 4, generator=gen), torch.randn(8, 1, 4, 4, generator=gen)
+def _brute_force_mse_range(x, n_bits, n_grid):
+    """numpy: every clipping ratio k / n_grid, asymmetric codes 0..2^b - 1, the first minimum."""
+    lo, hi = min(x.min(), 0.0), max(x.max(), 0.0)
+    errors, ranges = [], []
+    for k in range(1, n_grid + 1):
+        a, b = lo * k / n_grid, hi * k / n_grid
+        scale = np.float32((b - a) / (2**n_bits - 1))
+        zero = np.round(-a / scale)
+        q = np.clip(np.round(x / scale) + zero, 0, 2**n_bits - 1)
+        errors.append(np.mean((scale * (q - zero) - x) ** 2))
+        ranges.append((a, b))
+    return ranges[int(np.argmin(errors))]
+
+
+@pytest.mark.parametrize("n_bits", [3, 6])
+def test_mse_range_matches_a_numpy_grid_search_and_clips_a_long_tail(n_bits):
+    rng = np.random.default_rng(n_bits)
+    x = np.maximum(rng.standard_t(3, size=5000), 0).astype(np.float32)  # post-ReLU, heavy tail
+    lo, hi = Q.mse_range(torch.from_numpy(x), n_bits, "asymmetric", n_grid=50)
+    expected = _brute_force_mse_range(x.astype(np.float64), n_bits, 50)
+    assert (lo, hi) == pytest.approx(expected, rel=1e-5, abs=1e-7)
+    assert lo == 0 and hi < x.max()  # the tail is clipped
+    with pytest.raises(ValueError, match="n_bits"):
+        Q.mse_range(torch.from_numpy(x), 1)
+
+
+def test_mse_calibration_quantizes_with_the_mse_range_of_the_layer_input():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 50), nn.ReLU(), nn.Linear(50, 2)).eval()
+    calibration, x = torch.randn(200, 3), torch.randn(7, 3)
+    quantized = Q.quantize_model(net, calibration, weight_bits=None, act_bits=3, act_range="mse")
+    h_calibration = torch.relu(net[0](calibration)).detach().numpy().astype(np.float64)
+    lo, hi = _brute_force_mse_range(h_calibration.ravel(), 3, 100)
+    assert Q.activation_ranges(quantized) == [pytest.approx((lo, hi), rel=1e-5, abs=1e-7)]
+    h = torch.relu(net[0](x)).detach().numpy()
+    scale = np.float32(hi / 7)
+    h_hat = scale * np.clip(np.round(h / scale), 0, 7)
+    expected = h_hat @ net[2].weight.detach().numpy().T + net[2].bias.detach().numpy()
+    np.testing.assert_allclose(quantized(x).detach().numpy(), expected, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="act_range"):
+        Q.quantize_model(net, calibration, act_range="percentile")
+
+
+def test_range_log_errors_by_hand():
+    ranges = {
+        0: {"real": np.array([1.0, 4.0]), "noise": np.array([2.0, 4.0])},
+        1: {"real": np.array([4.0, 1.0]), "noise": np.array([2.0, 8.0])},
+    }
+    errors = Q.range_log_errors(ranges)
+    # reference: geometric means (2, 2)
+    np.testing.assert_allclose(errors["real"], [np.log(2), np.log(2)])
+    np.testing.assert_allclose(errors["noise"], [np.log(2) / 2, np.log(4) / 2])
+    with pytest.raises(ValueError, match="reference"):
+        Q.range_log_errors(ranges, reference="distilled")
+
+
+def test_calibration_sets_and_experiment_equal_building_them_by_hand():
+    net = _conv_bn_net()
+    pool = torch.randn(12, 2, 9, 9, generator=torch.Generator().manual_seed(5))
+    calibration, histories = Q.calibration_sets(net, (2, 9, 9), pool, [3, 7], 6, n_steps=3)
+    assert list(calibration) == ["real", "distilled", "Gaussian"] and list(histories) == [3, 7]
+    torch.testing.assert_close(calibration["real"][7], pool[6:12])
+    torch.testing.assert_close(calibration["Gaussian"][3], Q.gaussian_inputs(6, (2, 9, 9), 3))
+    distilled, history = Q.distill_inputs(net, 6, (2, 9, 9), n_steps=3, seed=7)
+    torch.testing.assert_close(calibration["distilled"][7], distilled)
+    assert histories[7] == pytest.approx(history)
+    x = torch.randn(10, 2, 9, 9, generator=torch.Generator().manual_seed(6))
     labels = net(x).argmax(1)
-    factors = np.array([0.25, 1.0, 3.0])
-    sweep = Q.range_sweep(net, calib, 2, factors, x, labels)
-    h_calib = net[2](net[1](net[0](calib)))
-    lo, hi = float(h_calib.min().detach()), float(h_calib.max().detach())
-    for factor, accuracy in zip(factors, sweep):
-        scale, zero = Q.quant_params(lo, hi * factor, 2, "asymmetric")
-        h = net[2](net[1](net[0](x)))
-        q = np_quantize(h.detach().numpy(), float(scale), float(zero), 0, 3)
-        h_hat = torch.tensor((q - float(zero)) * float(scale), dtype=torch.float32)
-        hand = float((net[3](h_hat).argmax(1) == labels).float().mean())
-        assert accuracy == pytest.approx(hand)
+    rows = Q.calibration_experiment(net, calibration, [(4, 4)], x, labels)
+    assert [(r["source"], r["seed"], r["config"]) for r in rows][:2] == [
+        ("real", 3, "W4A4"),
+        ("real", 7, "W4A4"),
+    ]
+    hand = Q.quantize_model(net, pool[:6], 4, 4, act_range="mse")
+    assert rows[0]["accuracy"] == pytest.approx(float((hand(x).argmax(1) == labels).float().mean()))
+    with pytest.raises(ValueError, match="real_pool"):
+        Q.calibration_sets(net, (2, 9, 9), pool, [0, 1, 2], 6, n_steps=0)
+
+
+def test_parse_configs():
+    assert Q.parse_configs("W4A8, w6a6") == [(4, 8), (6, 6)]
+    with pytest.raises(ValueError, match="W<bits>A<bits>"):
+        Q.parse_configs("4x8")
+    with pytest.raises(ValueError, match="weight bits"):
+        Q.parse_configs("W1A8")
+
+
+def test_accuracy_intervals_and_paired_differences_match_scipy():
+    from scipy import stats
+
+    a, b = [0.80, 0.82, 0.79, 0.85], [0.78, 0.80, 0.80, 0.81]
+    rows = [
+        {"source": s, "seed": seed, "config": "W4A8", "accuracy": v}
+        for s, values in (("real", a), ("noise", b))
+        for seed, v in zip((3, 1, 2, 0), values)
+    ]
+    mean = Q.accuracy_intervals(rows)["W4A8"]["real"]
+    low, high = stats.t.interval(0.95, 3, loc=np.mean(a), scale=stats.sem(a))
+    assert (mean.estimate, mean.low, mean.high) == pytest.approx((np.mean(a), low, high))
+    diff = Q.paired_differences(rows, "real", "noise")["W4A8"]
+    d = np.subtract(a, b)
+    low, high = stats.t.interval(0.95, 3, loc=d.mean(), scale=stats.sem(d))
+    assert (diff.estimate, diff.low, diff.high) == pytest.approx((d.mean(), low, high))
+    with pytest.raises(ValueError, match="distilled"):
+        Q.paired_differences(rows, "distilled", "noise")

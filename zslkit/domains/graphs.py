@@ -21,8 +21,12 @@ graph). The graph-only baseline propagates one-hot labels of a few seed
 nodes per class instead.
 
 The pocket graph (:func:`wordnet_graph`) is a piece of WordNet's noun
-hierarchy: nodes are synsets of a few supersenses, edges are hypernym
-links, the node text is the gloss, the label the supersense.
+hierarchy: nodes are synsets of a few supersenses, the node text is the
+gloss, the label the supersense. By default its edges join each synset to
+its nearest drawn synsets in the whole hypernym hierarchy, a construction
+that never looks at the labels (``edges="taxonomy"``);
+:func:`rewire_across_classes` and :func:`rewiring_sweep` then lower its
+homophily on purpose, to show where propagation stops helping.
 
 Taught in: notebooks/42_graph_zero_shot.ipynb.
 """
@@ -33,14 +37,16 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator
 
-from zslkit.checks import check_range
+from zslkit.checks import check_choice, check_range
 from zslkit.classic.transductive import normalized_graph, propagate
+from zslkit.stats import Interval
 
 __all__ = [
     "TextGraph",
@@ -53,6 +59,11 @@ __all__ = [
     "propagate",
     "normalized_graph",
     "homophily",
+    "check_graph",
+    "hypernym_distances",
+    "rewire_across_classes",
+    "macro_f1_gap",
+    "rewiring_sweep",
     "f1_on_nodes",
     "text_graph_by_source",
     "alpha_curve",
@@ -117,28 +128,81 @@ def homophily(adjacency, labels) -> float:
     return float(np.mean(labels[upper.row] == labels[upper.col])) if upper.nnz else float("nan")
 
 
+EDGE_KINDS = ("taxonomy", "hypernyms")
+
+
+def hypernym_distances(hypernyms: Mapping[int, Sequence[int]], nodes: Sequence[int]) -> np.ndarray:
+    """Path lengths between nodes through their closest common hypernym.
+
+    hypernyms : ``{node id: ids of its direct hypernyms}`` for the whole
+    hierarchy (a node missing from it has none); nodes : the ids to compare.
+    The distance of ``u`` and ``v`` is ``min_a d(u, a) + d(v, a)`` over
+    their common ancestors ``a`` (a node is its own ancestor at 0 steps),
+    as NLTK's ``shortest_path_distance`` counts it; on a tree it is the
+    length of the path between them.
+
+    Returns
+    -------
+    (n, n) float array; ``inf`` where two nodes share no ancestor and on the diagonal.
+    """
+    members: dict[int, list[tuple[int, int]]] = {}
+    for i, node in enumerate(nodes):
+        depth, frontier = {node: 0}, [node]
+        while frontier:  # breadth first: the first visit is the shortest
+            step = depth[frontier[0]] + 1
+            frontier = [h for f in frontier for h in hypernyms.get(f, ()) if h not in depth]
+            frontier = list(dict.fromkeys(frontier))
+            depth.update((h, step) for h in frontier)
+        for ancestor, d in depth.items():
+            members.setdefault(ancestor, []).append((i, d))
+    n = len(nodes)
+    distance = np.full((n, n), np.inf)
+    for shared in members.values():
+        if len(shared) > 1:
+            rows = np.array([i for i, _ in shared])
+            d = np.array([d for _, d in shared], dtype=float)
+            block = np.ix_(rows, rows)
+            distance[block] = np.minimum(distance[block], d[:, None] + d[None, :])
+    np.fill_diagonal(distance, np.inf)
+    return distance
+
+
 def wordnet_graph(
-    n_per_class: int = 100, seed: int = 0, root: str | os.PathLike | None = None
+    n_per_class: int = 100,
+    seed: int = 0,
+    root: str | os.PathLike | None = None,
+    edges: str = "taxonomy",
+    n_neighbours: int = 5,
 ) -> TextGraph:
     """A text-attributed graph cut from WordNet's noun hierarchy.
 
     The classes and their supersenses come from
     ``data/text/wordnet_supersenses.json``. For each class, ``n_per_class``
-    synsets of its supersense are drawn at random (``seed``); every
-    hypernym ancestor of a drawn synset that also belongs to one of the
-    classes' supersenses is added, so the drawn synsets hang together
-    through their more general ancestors. Edges join a synset to its
-    hypernyms (and instance hypernyms) inside the node set. Node text: the
-    gloss without examples; label: the supersense.
+    synsets of its supersense are drawn at random (``seed``). Node text: the
+    gloss without examples; label: the supersense. The edges:
+
+    * ``edges="taxonomy"`` (the default, label-free): each drawn synset is
+      linked to its ``n_neighbours`` nearest drawn synsets by
+      :func:`hypernym_distances` in the *whole* noun hierarchy (every
+      supersense, up to "entity"), ties broken at random (``seed``); the
+      links are symmetrised. The labels play no part in it.
+    * ``edges="hypernyms"``: every hypernym ancestor of a drawn synset that
+      also belongs to one of the classes' supersenses is added as a node,
+      and edges are the hypernym links inside the node set. Filtering the
+      ancestors by supersense keeps almost only same-label edges: its
+      homophily is high by construction.
     """
     from zslkit.data.wordnet import default_wordnet
     from zslkit.domains.text import load_label_texts
 
     check_range("n_per_class", n_per_class, 1, None, integer=True)
+    check_choice("edges", edges, EDGE_KINDS)
+    check_range("n_neighbours", n_neighbours, 1, None, integer=True)
     spec = load_label_texts("wordnet_supersenses")
     label_of = {spec["lexnames"][c]: i for i, c in enumerate(spec["class_names"])}
     wn = default_wordnet(str(root) if root else None)
-    synsets = {s.offset: s for s in wn.all_synsets() if s.lexname in label_of}
+    everything = {s.offset: s for s in wn.all_synsets()}
+    synsets = {o: s for o, s in everything.items() if s.lexname in label_of}
     rng = np.random.default_rng(seed)
     nodes: set[int] = set()
     for lexname in label_of:
@@ -148,18 +212,27 @@ def wordnet_graph(
                 f"{lexname} has {len(pool)} synsets, fewer than n_per_class={n_per_class}"
             )
         nodes.update(int(o) for o in pool[rng.permutation(len(pool))[:n_per_class]])
-    stack = list(nodes)
-    while stack:  # close the set under hypernyms inside the chosen supersenses
-        for h in synsets[stack.pop()].hypernyms:
-            if h in synsets and h not in nodes:
-                nodes.add(h)
-                stack.append(h)
+    if edges == "hypernyms":
+        stack = list(nodes)
+        while stack:  # close the set under hypernyms inside the chosen supersenses
+            for h in synsets[stack.pop()].hypernyms:
+                if h in synsets and h not in nodes:
+                    nodes.add(h)
+                    stack.append(h)
     order = sorted(nodes)
     index = {o: i for i, o in enumerate(order)}
-    edges = [(index[o], index[h]) for o in order for h in synsets[o].hypernyms if h in index]
+    if edges == "hypernyms":
+        pairs = [(index[o], index[h]) for o in order for h in synsets[o].hypernyms if h in index]
+    else:
+        distance = hypernym_distances({o: s.hypernyms for o, s in everything.items()}, order)
+        k = min(n_neighbours, len(order) - 1)
+        ranked = np.argsort(distance + 0.5 * rng.random(distance.shape), axis=1)[:, :k]
+        rows = np.repeat(np.arange(len(order)), k)
+        keep = np.isfinite(distance[rows, ranked.ravel()])
+        pairs = np.c_[rows[keep], ranked.ravel()[keep]]
     return TextGraph(
         name="wordnet_supersenses",
-        adjacency=edges_to_adjacency(edges, len(order)),
+        adjacency=edges_to_adjacency(pairs, len(order)),
         texts=[synsets[o].definition for o in order],
         labels=np.array([label_of[synsets[o].lexname] for o in order]),
         class_names=list(spec["class_names"]),
@@ -219,11 +292,14 @@ def load_graph(
     root: str | os.PathLike | None = None,
     n_per_class: int = 100,
     seed: int = 0,
+    edges: str = "taxonomy",
+    n_neighbours: int = 5,
 ) -> TextGraph:
-    """The pocket WordNet graph (``name="wordnet_supersenses"``, ``root`` an optional WordNet folder) or,
-    for any other name, the graph folder ``root`` read by :func:`load_text_graph`."""
+    """The pocket WordNet graph (``name="wordnet_supersenses"``, ``root`` an optional WordNet folder,
+    ``edges`` and ``n_neighbours`` as in :func:`wordnet_graph`) or, for any other name, the graph
+    folder ``root`` read by :func:`load_text_graph` (its own edges)."""
     if name == "wordnet_supersenses":
-        return wordnet_graph(n_per_class, seed, root)
+        return wordnet_graph(n_per_class, seed, root, edges, n_neighbours)
     if not root:
         raise ValueError(
             f"graph={name!r} is not the pocket graph 'wordnet_supersenses'; for any other graph "
@@ -295,6 +371,158 @@ class GraphLabelPropagation(BaseEstimator):
 # the chapter's experiments
 
 
+def check_graph(
+    graph: str, data_root: str, n_per_class: int, edges: str, n_neighbours: int
+) -> None:
+    """Check the graph parameters of the chapter: which graph, and how the pocket graph is built.
+
+    ``graph`` must be ``"wordnet_supersenses"`` unless ``data_root`` names a
+    folder (then any name); 1 to 10000 synsets per class; ``edges`` one of
+    :data:`EDGE_KINDS`; 1 to 100 neighbours. Raises a ``ValueError`` naming
+    the bad value and the valid choices.
+
+    Taught in: notebooks/42_graph_zero_shot.ipynb.
+    """
+    check_choice("graph", graph, ("wordnet_supersenses",) + ((graph,) if data_root else ()))
+    check_range("n_per_class", n_per_class, 1, 10000, integer=True)
+    check_choice("edges", edges, EDGE_KINDS)
+    check_range("n_neighbours", n_neighbours, 1, 100, integer=True)
+
+
+def rewire_across_classes(adjacency, labels, share: float, seed: int = 0) -> sp.csr_matrix:
+    """Move one end of a random ``share`` of the edges to a node of another class.
+
+    Each chosen edge ``(u, v)`` (``u`` the end with the lower index) becomes
+    ``(u, w)`` with ``w`` drawn uniformly from the nodes whose label differs
+    from ``u``'s. A chosen edge that joined two classes already still
+    moves. Edges that land on an existing edge merge, so the edge count can
+    drop slightly. The expected homophily falls from ``h`` to
+    ``h (1 - share)``; ``share=0`` returns the graph unchanged.
+
+    adjacency : (n, n) symmetric 0/1 matrix; labels : (n,) int array.
+
+    Returns
+    -------
+    (n, n) symmetric 0/1 csr matrix.
+
+    Taught in: notebooks/42_graph_zero_shot.ipynb.
+    """
+    check_range("share", share, 0.0, 1.0)
+    labels = np.asarray(labels)
+    upper = sp.triu(sp.csr_matrix(adjacency), k=1).tocoo()
+    u, v = upper.row.copy(), upper.col.copy()
+    rng = np.random.default_rng(seed)
+    chosen = rng.permutation(len(u))[: int(round(share * len(u)))]
+    for e in chosen:
+        others = np.flatnonzero(labels != labels[u[e]])
+        v[e] = others[rng.integers(len(others))]
+    return edges_to_adjacency(np.c_[u, v], len(labels))
+
+
+def _macro_f1(labels, predictions, n_classes: int, axis: int = -1) -> np.ndarray:
+    """Macro F1 along ``axis`` (classes absent from both count 0, as scikit-learn's zero_division=0)."""
+    f1 = []
+    for c in range(n_classes):
+        true_c, pred_c = labels == c, predictions == c
+        tp = np.sum(true_c & pred_c, axis=axis)
+        wrong = np.sum(true_c ^ pred_c, axis=axis)  # false positives + false negatives
+        denominator = 2 * tp + wrong
+        f1.append(np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0))
+    return np.mean(f1, axis=0)
+
+
+def macro_f1_gap(
+    labels,
+    predictions_a,
+    predictions_b,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> Interval:
+    """Macro F1 of ``a`` minus macro F1 of ``b``, with a paired percentile bootstrap over nodes.
+
+    The nodes are resampled with replacement, the same draw for both
+    methods (``scipy.stats.bootstrap(..., paired=True)``), and both macro
+    F1s are recomputed on every resample: macro F1 is not a mean over
+    nodes, so :func:`zslkit.stats.paired_bootstrap` does not apply.
+
+    labels, predictions_a, predictions_b : (n,) int arrays over the same nodes.
+
+    Returns
+    -------
+    :class:`zslkit.stats.Interval` (estimate, low, high).
+
+    Taught in: notebooks/42_graph_zero_shot.ipynb.
+    """
+    from scipy import stats
+
+    check_range("confidence", confidence, 0.5, 0.999)
+    check_range("n_resamples", n_resamples, 100, 10**6, integer=True)
+    y, a, b = (np.asarray(x).ravel() for x in (labels, predictions_a, predictions_b))
+    if not (y.shape == a.shape == b.shape) or y.size < 2:
+        raise ValueError(
+            f"labels and both predictions need the same length >= 2; got {y.size}, {a.size}, {b.size}"
+        )
+    n_classes = int(max(y.max(), a.max(), b.max())) + 1
+
+    def gap(y, a, b, axis=-1):
+        return _macro_f1(y, a, n_classes, axis) - _macro_f1(y, b, n_classes, axis)
+
+    res = stats.bootstrap(
+        (y, a, b),
+        gap,
+        paired=True,
+        vectorized=True,
+        confidence_level=confidence,
+        n_resamples=n_resamples,
+        method="percentile",
+        batch=500,
+        rng=np.random.default_rng(seed),
+    )
+    ci = res.confidence_interval
+    return Interval(
+        float(gap(y, a, b)),
+        float(ci.low),
+        float(ci.high),
+        confidence,
+        "paired bootstrap over nodes",
+    )
+
+
+def rewiring_sweep(
+    adjacency, initial_scores, labels, nodes, shares, alpha: float, seed: int = 0
+) -> dict[float, dict]:
+    """Text + graph against text alone as a growing share of edges is rewired across classes.
+
+    For each ``share``, :func:`rewire_across_classes` (``seed``) rewires the
+    graph, :class:`GraphLabelPropagation` (``alpha``) smooths
+    ``initial_scores`` over it, and :func:`macro_f1_gap` compares its
+    labels with the text-only argmax on ``nodes``.
+
+    Returns
+    -------
+    ``{share: {"homophily": float, "text_only": macro F1, "text_graph":
+    macro F1, "gap": Interval}}``.
+
+    Taught in: notebooks/42_graph_zero_shot.ipynb.
+    """
+    labels, nodes = np.asarray(labels), np.asarray(nodes)
+    initial_scores = np.asarray(initial_scores)
+    n_classes = initial_scores.shape[1]
+    text_only = initial_scores.argmax(1)[nodes]
+    sweep = {}
+    for share in shares:
+        rewired = rewire_across_classes(adjacency, labels, share, seed)
+        smoothed = GraphLabelPropagation(alpha=alpha).fit_predict(rewired, initial_scores)[nodes]
+        sweep[share] = {
+            "homophily": homophily(rewired, labels),
+            "text_only": float(_macro_f1(labels[nodes], text_only, n_classes)),
+            "text_graph": float(_macro_f1(labels[nodes], smoothed, n_classes)),
+            "gap": macro_f1_gap(labels[nodes], smoothed, text_only, seed=seed),
+        }
+    return sweep
+
+
 def f1_on_nodes(labels, predictions: dict, nodes) -> dict[str, dict[str, float]]:
     """Micro and macro F1 of each method's node labels, on the given nodes only.
 
@@ -329,7 +557,9 @@ def text_graph_by_source(
     probabilities ``softmax(logit_scale * cosine)`` and propagated with
     :class:`GraphLabelPropagation` (``alpha``).
 
-    Returns ``{source: (text-only macro F1, text + graph macro F1)}`` on ``nodes``.
+    Returns ``{source: (text-only macro F1, text + graph macro F1, gap)}``
+    on ``nodes``, the gap (text + graph minus text only) a
+    :class:`zslkit.stats.Interval` from :func:`macro_f1_gap`.
 
     Taught in: notebooks/42_graph_zero_shot.ipynb.
     """
@@ -349,6 +579,7 @@ def text_graph_by_source(
         by_source[label_source] = (
             f1_scores(labels[nodes], start.argmax(1)[nodes])["macro"],
             f1_scores(labels[nodes], smoothed[nodes])["macro"],
+            macro_f1_gap(labels[nodes], smoothed[nodes], start.argmax(1)[nodes]),
         )
     return by_source
 

@@ -38,31 +38,32 @@ CALIBRATION_COLOURS = {
 
 
 def few_shot_vs_zero_shot(
-    few_shot: dict[int, tuple[float, float]],
+    few_shot: dict[int, Sequence[float]],
     zero_shot: dict[str, float],
     chance: float,
     title: str,
 ) -> plt.Figure:
     """Few-shot macro F1 against the number of labels, with each zero-shot label source as a line.
 
-    few_shot : ``{k: (mean, std)}`` (:func:`zslkit.domains.text.few_shot_curve`), drawn as
-        error bars on a log-2 axis; zero_shot : ``{label source: macro F1}``, dashed
-        horizontal lines; chance : a dotted line.
+    few_shot : ``{k: macro F1 of each draw}`` (:func:`zslkit.domains.text.few_shot_curve`),
+        drawn as the mean with its 95 % t interval over draws
+        (:func:`zslkit.style.seed_interval`) on a log-2 axis; zero_shot : ``{label
+        source: macro F1}``, dashed horizontal lines; chance : a dotted line.
 
     Taught in: notebooks/40_text_zero_shot.ipynb.
     """
     shots = list(few_shot)
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    means = [few_shot[k][0] for k in shots]
-    stds = [few_shot[k][1] for k in shots]
+    means = np.array([np.mean(few_shot[k]) for k in shots])
+    low, high = np.array([style.seed_interval(few_shot[k]) for k in shots]).T
     ax.errorbar(
         shots,
         means,
-        yerr=stds,
+        yerr=[means - low, high - means],
         fmt="o-",
         color=style.MUTED,
         capsize=3,
-        label="few-shot logistic regression",
+        label="few-shot logistic regression (95 % t interval over draws)",
     )
     for source, value in zero_shot.items():
         ax.axhline(value, color=LABEL_SOURCE_COLOURS[source], ls="--", label=f"zero-shot, {source}")
@@ -103,16 +104,20 @@ def series_examples(synthetic: Sequence[np.ndarray], heldout: Sequence) -> plt.F
     return fig
 
 
-def mase_bars(mase_table) -> plt.Figure:
+def mase_bars(mase_table, intervals: dict | None = None) -> plt.Figure:
     """Grouped bars of the MASE of every method (columns of ``mase_table``) on every series (rows).
 
     mase_table : pandas DataFrame, one column a method of :data:`FORECAST_COLOURS`
-        (five methods, bars centred on each series); a dotted line marks MASE 1.
+        (five methods, bars centred on each series), each entry a series' mean
+        over its forecast origins; a dotted line marks MASE 1.
+    intervals : optional ``{method: Interval}`` (:func:`zslkit.stats.t_interval`
+        over series), drawn as a last group "mean over series" with its error bars.
 
     Taught in: notebooks/41_time_series_zero_shot.ipynb.
     """
     fig, ax = plt.subplots(figsize=(10, 3.6))
     width = 0.16
+    names = list(mase_table.index) + (["mean over series"] if intervals else [])
     x = np.arange(len(mase_table))
     for i, label in enumerate(mase_table.columns):
         ax.bar(
@@ -122,11 +127,22 @@ def mase_bars(mase_table) -> plt.Figure:
             label=label,
             color=FORECAST_COLOURS[label],
         )
+        if intervals:
+            ci = intervals[label]
+            ax.bar(len(x) + (i - 2) * width, ci.estimate, width, color=FORECAST_COLOURS[label])
+            ax.errorbar(
+                len(x) + (i - 2) * width,
+                ci.estimate,
+                yerr=[[ci.estimate - ci.low], [ci.high - ci.estimate]],
+                color=style.INK,
+                capsize=2,
+                lw=1,
+            )
     ax.axhline(1.0, color=style.MUTED, lw=0.8, ls=":")
-    ax.set_xticks(x)
-    ax.set_xticklabels(mase_table.index, rotation=30, ha="right", fontsize=8)
+    ax.set_xticks(np.arange(len(names)))
+    ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("MASE (lower is better)")
-    ax.set_title("Held-out series: zero-shot mixer against per-series fits")
+    ax.set_title("Held-out series: zero-shot mixer against per-series fits (95 % t interval)")
     ax.legend(fontsize=8, ncol=5, loc="upper left")
     fig.tight_layout()
     return fig
@@ -207,6 +223,49 @@ def propagation_curves(
     return fig
 
 
+def rewiring_gaps(sweep: dict[float, dict], title: str) -> plt.Figure:
+    """The macro F1 gain of text + graph over text alone, with its interval, per rewired share.
+
+    sweep : ``{share: {"homophily": float, "gap": Interval, ...}}``
+    (:func:`zslkit.domains.graphs.rewiring_sweep`); the gains are drawn
+    with their 95 % error bars against the share of rewired edges, the
+    graph's homophily written under each point, zero as a dashed line.
+
+    Taught in: notebooks/42_graph_zero_shot.ipynb.
+    """
+    shares = list(sweep)
+    gaps = [sweep[s]["gap"] for s in shares]
+    estimate = np.array([g.estimate for g in gaps])
+    errors = np.array([[g.estimate - g.low for g in gaps], [g.high - g.estimate for g in gaps]])
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    ax.axhline(0.0, color=style.MUTED, ls="--", lw=1, label="no gain")
+    ax.errorbar(
+        shares,
+        estimate,
+        yerr=errors,
+        fmt="o-",
+        capsize=4,
+        color=style.colour(0),
+        label="text + graph minus text only (95 % bootstrap)",
+    )
+    for share, value in zip(shares, estimate):
+        h = sweep[share]["homophily"]
+        ax.annotate(
+            f"h={h:.2f}",
+            (share, value),
+            textcoords="offset points",
+            xytext=(7, 5),
+            ha="left",
+            fontsize=8,
+            color=style.INK,
+        )
+    ax.set_xlabel("share of edges rewired across classes")
+    ax.set_ylabel("macro F1 gain")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
+    return fig
+
+
 def first_clips(clips: np.ndarray, labels, action_names: Sequence[str]) -> plt.Figure:
     """A grid of frames: one row an action (its first clip), one column a time step.
 
@@ -236,21 +295,25 @@ def first_clips(clips: np.ndarray, labels, action_names: Sequence[str]) -> plt.F
 
 
 def direction_bars(
-    per_pair: dict[str, list[float]], pairs: Sequence[tuple[str, str]], title: str
+    per_pair: dict[str, list], pairs: Sequence[tuple[str, str]], title: str
 ) -> plt.Figure:
-    """Bars of the direction accuracy of each method on each pair of opposite actions.
+    """Bars of the direction accuracy of each method on each pair of opposite actions, with intervals.
 
-    per_pair : ``{method: [accuracy of each pair]}`` (three methods,
-    :func:`zslkit.domains.video.direction_by_pair`); a dashed line marks chance (0.5).
+    per_pair : ``{method: [Interval of each pair]}`` (three methods,
+    :func:`zslkit.domains.video.direction_by_pair`): a bar at each estimate,
+    an error bar from its low to its high end; a dashed line marks chance (0.5).
 
     Taught in: notebooks/43_video_zero_shot.ipynb.
     """
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     width = 0.27
     colours = [style.MUTED, style.colour(0), style.colour(1)]
-    for i, (name, values) in enumerate(per_pair.items()):
+    for i, (name, intervals) in enumerate(per_pair.items()):
         xs = np.arange(len(pairs)) + (i - 1) * width
+        values = np.array([iv.estimate for iv in intervals])
+        errors = [values - [iv.low for iv in intervals], [iv.high for iv in intervals] - values]
         ax.bar(xs, values, width, label=name, color=colours[i])
+        ax.errorbar(xs, values, yerr=errors, fmt="none", ecolor=style.INK, capsize=3, lw=1)
     ax.axhline(0.5, color=style.MUTED, linestyle="--", linewidth=1, label="chance")
     ax.set_xticks(np.arange(len(pairs)))
     ax.set_xticklabels([f"{a} /\n{b}" for a, b in pairs], fontsize=8)
@@ -296,33 +359,43 @@ def distillation_figure(
     return fig
 
 
-def range_sweep_figure(
-    factors: Sequence[float],
-    sweep: Sequence[float],
-    ranges: dict[str, np.ndarray],
-    low_bits: int,
-    model_name: str,
-) -> plt.Figure:
-    """Accuracy against the range of one quantized layer input, with each calibration's range.
+def calibration_accuracy_figure(rows: Sequence[dict], float_accuracy: float) -> plt.Figure:
+    """Accuracy of each calibration set at each bit width: every seed, the mean and its t interval.
 
-    factors, sweep : the range as a multiple of the real-data range and the accuracy
-    (:func:`zslkit.domains.quantization.range_sweep`); ranges : ``{kind: upper ends per
-    layer}`` (:func:`zslkit.domains.quantization.calibrated_ranges`), the first layer's
-    drawn as dashed vertical lines relative to ``ranges["real"]``.
+    rows : ``{"source", "seed", "config", "accuracy"}`` dicts
+    (:func:`zslkit.domains.quantization.calibration_experiment`); one panel
+    a config, the seeds as faint dots and seaborn's mean with the 95 % t
+    interval over seeds (:func:`zslkit.style.seed_interval`); the float
+    model's accuracy as a dashed line.
 
     Taught in: notebooks/44_data_free_quantization.ipynb.
     """
-    fig, ax = plt.subplots(figsize=(7, 3))
-    ax.plot(factors, sweep, marker="o", color=style.MUTED, label="accuracy")
-    for name, values in ranges.items():
-        ax.axvline(
-            values[0] / ranges["real"][0],
-            color=CALIBRATION_COLOURS[name],
-            linestyle="--",
-            label=f"{name} calibration",
-        )
-    ax.set_xlabel("range of the first quantized layer input / real-data min-max range")
-    ax.set_ylabel(f"accuracy (A{low_bits} in one layer)")
-    ax.set_title(f"{model_name}: one layer at {low_bits} bits, its range slid", fontsize=10)
-    ax.legend(fontsize=8)
+    import pandas as pd
+    import seaborn as sns
+
+    table = pd.DataFrame(rows)
+    configs = list(dict.fromkeys(table["config"]))
+    sources = list(dict.fromkeys(table["source"]))
+    palette = {name: CALIBRATION_COLOURS.get(name, style.INK) for name in sources}
+    fig, axes = plt.subplots(1, len(configs), figsize=(3.2 * len(configs), 3.2), squeeze=False)
+    for ax, config in zip(axes[0], configs):
+        part = table[table["config"] == config]
+        sns.stripplot(
+            data=part, x="source", y="accuracy", hue="source", palette=palette,
+            order=sources, ax=ax, alpha=0.4, size=4, legend=False, jitter=0.15,
+        )  # fmt: skip
+        sns.pointplot(
+            data=part, x="source", y="accuracy", hue="source", palette=palette,
+            order=sources, ax=ax, errorbar=style.seed_interval, capsize=0.2,
+            linestyle="none", legend=False,
+        )  # fmt: skip
+        ax.axhline(float_accuracy, color=style.FAINT, linestyle="--", linewidth=1)
+        ax.set_title(f"{config} ({part['seed'].nunique()} seeds)", fontsize=10)
+        ax.set_xlabel("calibration set")
+        ax.set_ylabel("test accuracy")
+    axes[0, 0].annotate(
+        "float32", (0.02, float_accuracy), xycoords=("axes fraction", "data"),
+        color=style.MUTED, fontsize=8, va="bottom",
+    )  # fmt: skip
+    fig.tight_layout()
     return fig

@@ -8,18 +8,21 @@ so their ranges are too; the ranges of *activations* must be measured on
 inputs (calibration). ZeroQ's point: without the training data, do not
 calibrate on noise, but on inputs *distilled* from the model itself, made
 to reproduce the mean and standard deviation that every batch-norm layer
-stored during training. Genie extends the idea with a generator and a
-better post-training algorithm.
+stored during training.
 
 * :func:`integer_range`, :func:`quant_params`, :func:`quantize`,
   :func:`dequantize`, :func:`fake_quantize`, :func:`quantize_weight` -- the
   arithmetic, symmetric or asymmetric, per tensor or per channel;
 * :func:`quantize_model` -- a simulated ("fake-quantized") copy of a model:
   every ``Conv2d`` / ``Linear`` gets ``weight_bits`` per-channel weights and
-  ``act_bits`` per-tensor input activations with min/max ranges calibrated
-  on given inputs;
+  ``act_bits`` per-tensor input activations with ranges calibrated on given
+  inputs (min/max, or the least-squares range of :func:`mse_range`);
 * :func:`bn_statistics_loss`, :func:`distill_inputs` -- ZeroQ's distilled
   data;
+* :func:`calibration_sets`, :func:`calibration_experiment`,
+  :func:`accuracy_intervals`, :func:`paired_differences`,
+  :func:`range_log_errors` -- the chapter's experiment: real, distilled and
+  Gaussian calibration sets over seeds, compared with t intervals;
 * :func:`pocket_cnn`, :func:`train_pocket_cnn`, :func:`load_pocket_cnn`,
   :func:`fashion_tensors` -- the pocket tier: a small batch-norm CNN on
   Fashion-MNIST, shipped as ``data/checkpoints/pocket_cnn.pt`` (made by
@@ -45,8 +48,10 @@ from torch import nn
 
 from zslkit.checks import check_choice, check_range, resolve_device
 from zslkit.paths import data_dir
+from zslkit.stats import Interval, t_interval
 
 SCHEMES = ("symmetric", "asymmetric")
+ACT_RANGES = ("minmax", "mse")
 CHECKPOINT = data_dir() / "checkpoints" / "pocket_cnn.pt"
 REPORT = data_dir() / "checkpoints" / "pocket_cnn.json"
 FASHION_MEAN, FASHION_STD = (
@@ -128,7 +133,12 @@ def fake_quantize(
 ) -> torch.Tensor:
     """``dequantize(quantize(x))`` with the parameters of ``[x_min, x_max]``: x as the integer model sees it."""
     scale, zero_point = quant_params(x_min, x_max, n_bits, scheme)
-    return dequantize(quantize(x, scale, zero_point, n_bits, scheme), scale, zero_point)
+    q_min, q_max = integer_range(n_bits, scheme)
+    # dequantize(quantize(x)) in float32 (the codes are exact integers there), without int64 copies
+    q = torch.clamp(
+        torch.round(torch.as_tensor(x, dtype=torch.float32) / scale) + zero_point, q_min, q_max
+    )
+    return (q - zero_point) * scale
 
 
 def quantize_weight(
@@ -156,11 +166,17 @@ def quantize_weight(
 class QuantizedLayer(nn.Module):
     """A ``Conv2d`` or ``Linear`` with fake-quantized weights and input activations.
 
-    While ``observing`` is True the layer records the running min and max
-    of its inputs (calibration) and computes in float; afterwards it
-    fake-quantizes its inputs to ``act_bits`` with that range. ``None`` bits
-    leave that part in float.
+    While ``observing`` is True the layer records the min and max of its
+    inputs (calibration) and computes in float; with ``act_range="mse"`` it
+    also keeps a strided sample of the input values (at most
+    ``SAMPLES_PER_BATCH`` a batch). :meth:`finish_calibration` fixes the
+    range: the min/max, or (``"mse"``) the range of
+    :func:`mse_range` on the sample. Afterwards the layer fake-quantizes its
+    inputs to ``act_bits`` with that range. ``None`` bits leave that part in
+    float.
     """
+
+    SAMPLES_PER_BATCH = 16384
 
     def __init__(
         self,
@@ -170,8 +186,10 @@ class QuantizedLayer(nn.Module):
         weight_scheme: str = "symmetric",
         act_scheme: str = "asymmetric",
         per_channel: bool = True,
+        act_range: str = "minmax",
     ):
         super().__init__()
+        check_choice("act_range", act_range, ACT_RANGES)
         self.layer = copy.deepcopy(layer)
         if weight_bits is not None:
             with torch.no_grad():
@@ -179,8 +197,9 @@ class QuantizedLayer(nn.Module):
                     quantize_weight(layer.weight, weight_bits, weight_scheme, per_channel)
                 )
         self.weight_bits, self.act_bits = weight_bits, act_bits
-        self.act_scheme = act_scheme
+        self.act_scheme, self.act_range = act_scheme, act_range
         self.observing = act_bits is not None
+        self._samples: list[torch.Tensor] = []
         device = self.layer.weight.device
         self.register_buffer("act_min", torch.tensor(float("inf"), device=device))
         self.register_buffer("act_max", torch.tensor(float("-inf"), device=device))
@@ -190,15 +209,71 @@ class QuantizedLayer(nn.Module):
             if self.observing:
                 self.act_min = torch.minimum(self.act_min, x.detach().min())
                 self.act_max = torch.maximum(self.act_max, x.detach().max())
+                if self.act_range == "mse":
+                    flat = x.detach().reshape(-1)
+                    step = max(1, flat.numel() // self.SAMPLES_PER_BATCH)
+                    self._samples.append(flat[::step].cpu())
             else:
                 x = fake_quantize(x, self.act_min, self.act_max, self.act_bits, self.act_scheme)
         return self.layer(x)
 
+    def finish_calibration(self) -> None:
+        """End observing: fix the activation range (min/max, or the MSE range of the sample)."""
+        if self.act_bits is not None and self.act_range == "mse" and self._samples:
+            lo, hi = mse_range(torch.cat(self._samples), self.act_bits, self.act_scheme)
+            device = self.act_min.device
+            self.act_min, self.act_max = (
+                torch.tensor(lo, device=device),
+                torch.tensor(hi, device=device),
+            )
+        self._samples = []
+        self.observing = False
+
     def extra_repr(self) -> str:
         return (
             f"weight_bits={self.weight_bits}, act_bits={self.act_bits}, "
-            f"act_range=[{self.act_min:.3g}, {self.act_max:.3g}]"
+            f"act_range=[{self.act_min:.3g}, {self.act_max:.3g}] ({self.act_range})"
         )
+
+
+@torch.no_grad()
+def mse_range(
+    values: torch.Tensor, n_bits: int, scheme: str = "asymmetric", n_grid: int = 100
+) -> tuple[float, float]:
+    """The clipped range ``[r x_min, r x_max]`` whose quantization error is smallest.
+
+    ``x_min`` is ``min(values.min(), 0)`` and ``x_max`` is
+    ``max(values.max(), 0)``; the ratio ``r`` runs over ``k / n_grid``,
+    ``k = 1..n_grid``, and the one minimising the mean squared error
+    ``mean((fake_quantize(values, r x_min, r x_max) - values)^2)`` wins
+    (the smallest ``r`` on a tie). Clipping a few large values buys a finer
+    step for all the others: with ``b`` bits the step of a range ``R`` is
+    ``R / (2^b - 1)``, and min/max spends it on the single largest value.
+
+    Parameters
+    ----------
+    values : tensor of any shape (flattened), e.g. a sample of one layer's input.
+    n_bits, scheme : see :func:`quant_params`.
+
+    Returns
+    -------
+    (low, high) : floats, the chosen range.
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+    _check_bits(n_bits, scheme)
+    check_range("n_grid", n_grid, 1, integer=True)
+    x = torch.as_tensor(values, dtype=torch.float32).reshape(-1)
+    if x.numel() == 0:
+        raise ValueError("mse_range needs at least one value, got an empty tensor")
+    x_min, x_max = min(float(x.min()), 0.0), max(float(x.max()), 0.0)
+    best, best_error = (x_min, x_max), float("inf")
+    for k in range(1, n_grid + 1):
+        r = k / n_grid
+        error = float(((fake_quantize(x, r * x_min, r * x_max, n_bits, scheme) - x) ** 2).mean())
+        if error < best_error:
+            best, best_error = (r * x_min, r * x_max), error
+    return best
 
 
 def _replace_layers(module: nn.Module, make, skip: set[int]) -> None:
@@ -220,13 +295,16 @@ def quantize_model(
     per_channel: bool = True,
     quantize_network_input: bool = False,
     batch_size: int = 256,
+    act_range: str = "minmax",
 ) -> nn.Module:
     """A fake-quantized copy of ``model`` (the original is untouched), in eval mode.
 
     Every ``Conv2d`` and ``Linear`` gets weights quantized to
     ``weight_bits`` (per output channel by default) and its *input*
-    quantized to ``act_bits`` with one range per layer: the min and max
-    the input took on ``calibration_inputs`` (run through the float model).
+    quantized to ``act_bits`` with one range per layer, measured on
+    ``calibration_inputs`` (run through the float model): the min and max
+    the input took (``act_range="minmax"``) or the clipped range of least
+    squared quantization error (``"mse"``, :func:`mse_range`).
     Batch norms, ReLUs, pooling and the output logits stay in float. The
     network's own input (the image, already 8-bit pixels) is left alone
     unless ``quantize_network_input``: the first ``Conv2d``/``Linear`` in
@@ -237,12 +315,14 @@ def quantize_model(
     calibration_inputs : (n, ...) float tensor of model inputs; needed when ``act_bits`` is not None.
     weight_bits, act_bits : 2..16, or None to keep that part in float.
     weight_scheme, act_scheme : "symmetric" or "asymmetric" (see :func:`quant_params`).
+    act_range : "minmax" or "mse".
     """
     for name, bits in (("weight_bits", weight_bits), ("act_bits", act_bits)):
         if bits is not None:
             check_range(name, bits, 2, 16, integer=True)
     check_choice("weight_scheme", weight_scheme, SCHEMES)
     check_choice("act_scheme", act_scheme, SCHEMES)
+    check_choice("act_range", act_range, ACT_RANGES)
     if act_bits is not None and calibration_inputs is None:
         raise ValueError(
             "act_bits needs calibration_inputs (or pass act_bits=None to keep activations in float)"
@@ -261,6 +341,7 @@ def quantize_model(
             weight_scheme,
             act_scheme,
             per_channel,
+            act_range,
         ),
         skip,
     )
@@ -270,7 +351,7 @@ def quantize_model(
             quantized(calibration_inputs[start : start + batch_size].to(device))
         for m in quantized.modules():
             if isinstance(m, QuantizedLayer):
-                m.observing = False
+                m.finish_calibration()
     return quantized
 
 
@@ -465,10 +546,12 @@ def gaussian_inputs(n: int, input_shape: Sequence[int], seed: int = 0) -> torch.
 # The pocket tier: a batch-norm CNN on Fashion-MNIST
 # --------------------------------------------------------------------------
 def pocket_cnn(width: int = 8, n_classes: int = 10) -> nn.Sequential:
-    """Four 3x3 conv + batch-norm + ReLU blocks (28 -> 28 -> 14 -> 7 -> 4 pixels), global average pool, linear.
+    """Six 3x3 conv + batch-norm + ReLU blocks, global average pool, linear.
 
-    Channels: 1 -> width -> width -> 2 width -> 2 width -> n_classes (4,370
-    parameters for width 8).
+    Channels 1 -> w -> 2w -> 2w -> 4w -> 4w -> 4w (``w = width``) at 28, 14,
+    14, 7, 7 and 7 pixels (the 2nd and 4th convolutions have stride 2), then
+    4w -> ``n_classes``: 27,170 parameters for width 8, six batch norms
+    whose statistics a distillation can match, seven quantized layers.
     """
     check_range("width", width, 1, 4096, integer=True)
 
@@ -479,15 +562,13 @@ def pocket_cnn(width: int = 8, n_classes: int = 10) -> nn.Sequential:
             nn.ReLU(),
         ]
 
-    return nn.Sequential(
-        *block(1, width, 1),
-        *block(width, width, 2),
-        *block(width, 2 * width, 2),
-        *block(2 * width, 2 * width, 2),
-        nn.AdaptiveAvgPool2d(1),
-        nn.Flatten(),
-        nn.Linear(2 * width, n_classes),
-    )
+    channels = [(width, 1), (2 * width, 2), (2 * width, 1), (4 * width, 2)]
+    channels += [(4 * width, 1), (4 * width, 1)]
+    layers, c_in = [], 1
+    for c_out, stride in channels:
+        layers += block(c_in, c_out, stride)
+        c_in = c_out
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, n_classes))
 
 
 def fashion_tensors(
@@ -515,7 +596,7 @@ def fashion_tensors(
 
 
 def train_pocket_cnn(
-    n_epochs: int = 6,
+    n_epochs: int = 4,
     batch_size: int = 128,
     lr: float = 3e-3,
     width: int = 8,
@@ -667,10 +748,10 @@ def load_image_data(
 def main(argv: Sequence[str] | None = None) -> dict:
     """Train the shipped pocket CNN and write its checkpoint and report.
 
-    ``python -m zslkit.domains.quantization [--epochs 6 --batch-size 128 --lr 3e-3 --width 8 --seed 0]``
+    ``python -m zslkit.domains.quantization [--epochs 4 --batch-size 128 --lr 3e-3 --width 8 --seed 0]``
     """
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--width", type=int, default=8)
@@ -720,14 +801,64 @@ def main(argv: Sequence[str] | None = None) -> dict:
 # --------------------------------------------------------------------------
 # The chapter's experiments
 # --------------------------------------------------------------------------
+def calibration_sets(
+    model: nn.Module,
+    input_shape: Sequence[int],
+    real_pool: torch.Tensor,
+    seeds: Sequence[int],
+    n: int,
+    n_steps: int = 100,
+    lr: float = 0.1,
+    device: str = "cpu",
+) -> tuple[dict[str, dict[int, torch.Tensor]], dict[int, list[float]]]:
+    """The three calibration sets of every seed: real images, distilled inputs, Gaussian noise.
+
+    For the ``i``-th seed ``s``: ``real`` is ``real_pool[i n:(i + 1) n]``
+    (disjoint draws), ``Gaussian`` is :func:`gaussian_inputs` with seed
+    ``s`` and ``distilled`` is :func:`distill_inputs` started from that same
+    noise, so that distilled minus Gaussian is the effect of distilling.
+
+    Parameters
+    ----------
+    real_pool : (len(seeds) n, ...) float tensor of real inputs.
+    n : calibration inputs of each kind per seed.
+
+    Returns
+    -------
+    calibration : ``{kind: {seed: (n, *input_shape) tensor}}``, kinds in the
+        order real, distilled, Gaussian.
+    histories : ``{seed: distillation loss per step}``.
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+    check_range("n", n, 1, integer=True)
+    if len(real_pool) < len(seeds) * n:
+        raise ValueError(
+            f"real_pool has {len(real_pool)} inputs; {len(seeds)} seeds x n={n} need {len(seeds) * n}"
+        )
+    calibration = {"real": {}, "distilled": {}, "Gaussian": {}}
+    histories = {}
+    for i, seed in enumerate(seeds):
+        calibration["real"][seed] = real_pool[i * n : (i + 1) * n]
+        calibration["distilled"][seed], histories[seed] = distill_inputs(
+            model, n, input_shape, n_steps=n_steps, lr=lr, seed=seed, device=device
+        )
+        calibration["Gaussian"][seed] = gaussian_inputs(n, input_shape, seed)
+    return calibration, histories
+
+
 def calibrated_ranges(
-    model: nn.Module, calibration: dict[str, torch.Tensor], act_bits: int = 8
+    model: nn.Module,
+    calibration: dict[str, torch.Tensor],
+    act_bits: int = 8,
+    act_range: str = "minmax",
 ) -> dict[str, np.ndarray]:
     """The upper end of every calibrated activation range, for each calibration set.
 
     ``model`` is calibrated on each set of inputs (:func:`quantize_model`,
-    float weights, ``act_bits`` activations) and the max of every quantized
-    layer input is read back (:func:`activation_ranges`).
+    float weights, ``act_bits`` activations, ``act_range`` "minmax" or
+    "mse") and the upper end of every quantized layer input is read back
+    (:func:`activation_ranges`).
 
     Returns ``{kind: (n_quantized_layers,) float array}``.
 
@@ -738,7 +869,9 @@ def calibrated_ranges(
             [
                 hi
                 for _, hi in activation_ranges(
-                    quantize_model(model, inputs, weight_bits=None, act_bits=act_bits)
+                    quantize_model(
+                        model, inputs, weight_bits=None, act_bits=act_bits, act_range=act_range
+                    )
                 )
             ]
         )
@@ -746,27 +879,138 @@ def calibrated_ranges(
     }
 
 
-def accuracy_table(
-    model: nn.Module,
-    calibration: dict[str, torch.Tensor],
-    configs: Sequence[tuple[int, int]],
-    inputs: torch.Tensor,
-    labels,
-) -> dict[str, dict[str, float]]:
-    """Test accuracy of ``model`` quantized at each (weight bits, activation bits), per calibration.
+def range_log_errors(
+    ranges: dict[int, dict[str, np.ndarray]], reference: str = "real"
+) -> dict[str, np.ndarray]:
+    """How far each seed's calibrated ranges lie from the reference ranges, per kind.
 
-    Returns ``{kind: {"W<w>A<a>": accuracy}}`` (:func:`quantize_model`, :func:`accuracy`).
+    The reference range of a layer is the geometric mean over seeds of the
+    ``reference`` kind's upper ends; the error of a kind on a seed is
+    ``mean over layers |log(range / reference range)|`` (0: the same
+    ranges; 0.1: about 10 % off). For the reference kind itself it
+    measures how much the ranges move from seed to seed.
+
+    Parameters
+    ----------
+    ranges : ``{seed: {kind: (n_layers,) upper ends}}`` (:func:`calibrated_ranges` per seed).
+
+    Returns ``{kind: (n_seeds,) array}``.
 
     Taught in: notebooks/44_data_free_quantization.ipynb.
     """
-    table = {name: {} for name in calibration}
-    for name, calibration_inputs in calibration.items():
-        for weight_bits, act_bits in configs:
-            quantized = quantize_model(
-                model, calibration_inputs, weight_bits=weight_bits, act_bits=act_bits
+    seeds = list(ranges)
+    kinds = list(ranges[seeds[0]])
+    check_choice("reference", reference, kinds)
+    log_ref = np.mean([np.log(ranges[s][reference]) for s in seeds], axis=0)
+    return {
+        kind: np.array([np.mean(np.abs(np.log(ranges[s][kind]) - log_ref)) for s in seeds])
+        for kind in kinds
+    }
+
+
+def calibration_experiment(
+    model: nn.Module,
+    calibration: dict[str, dict[int, torch.Tensor]],
+    configs: Sequence[tuple[int, int]],
+    inputs: torch.Tensor,
+    labels,
+    act_range: str = "mse",
+) -> list[dict]:
+    """Test accuracy of ``model`` quantized at each (weight bits, activation bits), per calibration set.
+
+    Parameters
+    ----------
+    calibration : ``{kind: {seed: (n, ...) inputs}}`` (:func:`calibration_sets`).
+    configs : e.g. ``[(4, 8), (6, 6)]``.
+    act_range : "mse" or "minmax" (:func:`quantize_model`).
+
+    Returns
+    -------
+    one row a (kind, seed, config): ``{"source", "seed", "config" ("W4A8"), "accuracy"}``.
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+    rows = []
+    for source, sets in calibration.items():
+        for seed, calibration_inputs in sets.items():
+            for weight_bits, act_bits in configs:
+                quantized = quantize_model(
+                    model, calibration_inputs, weight_bits, act_bits, act_range=act_range
+                )
+                rows.append(
+                    {
+                        "source": source,
+                        "seed": seed,
+                        "config": f"W{weight_bits}A{act_bits}",
+                        "accuracy": accuracy(quantized, inputs, labels),
+                    }
+                )
+    return rows
+
+
+def _by_seed(rows: Sequence[dict], source: str, config: str) -> dict[int, float]:
+    return {
+        r["seed"]: r["accuracy"] for r in rows if r["source"] == source and r["config"] == config
+    }
+
+
+def accuracy_intervals(rows: Sequence[dict]) -> dict[str, dict[str, Interval]]:
+    """Mean accuracy over seeds with its 95 % t interval, per config and calibration source.
+
+    rows : as :func:`calibration_experiment` returns them.
+
+    Returns ``{config: {source: zslkit.stats.Interval}}``.
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+    configs = list(dict.fromkeys(r["config"] for r in rows))
+    sources = list(dict.fromkeys(r["source"] for r in rows))
+    return {
+        c: {s: t_interval(list(_by_seed(rows, s, c).values())) for s in sources} for c in configs
+    }
+
+
+def paired_differences(rows: Sequence[dict], a: str, b: str) -> dict[str, Interval]:
+    """Accuracy of source ``a`` minus source ``b`` on the same seed, mean and 95 % t interval over seeds.
+
+    rows : as :func:`calibration_experiment` returns them; the seeds of
+    ``a`` and ``b`` must be the same.
+
+    Returns ``{config: zslkit.stats.Interval}``.
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+    sources = list(dict.fromkeys(r["source"] for r in rows))
+    check_choice("a", a, sources)
+    check_choice("b", b, sources)
+    out = {}
+    for config in dict.fromkeys(r["config"] for r in rows):
+        first, second = _by_seed(rows, a, config), _by_seed(rows, b, config)
+        if set(first) != set(second):
+            raise ValueError(
+                f"{a} and {b} have different seeds: {sorted(first)} vs {sorted(second)}"
             )
-            table[name][f"W{weight_bits}A{act_bits}"] = accuracy(quantized, inputs, labels)
-    return table
+        out[config] = t_interval([first[seed] - second[seed] for seed in first])
+    return out
+
+
+def parse_configs(text: str) -> list[tuple[int, int]]:
+    """``"W4A8,W6A6"`` -> ``[(4, 8), (6, 6)]`` (bits 2..16).
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+    configs = []
+    for item in text.replace(" ", "").split(","):
+        upper = item.upper()
+        if not upper.startswith("W") or "A" not in upper:
+            raise ValueError(f"bit widths {item!r}: write them as W<bits>A<bits>, e.g. W4A8")
+        weight, act = upper[1:].split("A", 1)
+        if not (weight.isdigit() and act.isdigit()):
+            raise ValueError(f"bit widths {item!r}: write them as W<bits>A<bits>, e.g. W4A8")
+        check_range("weight bits", int(weight), 2, 16, integer=True)
+        check_range("activation bits", int(act), 2, 16, integer=True)
+        configs.append((int(weight), int(act)))
+    return configs
 
 
 def weights_only_accuracy(
@@ -782,39 +1026,6 @@ def weights_only_accuracy(
         b: accuracy(quantize_model(model, weight_bits=b, act_bits=None), inputs, labels)
         for b in bits
     }
-
-
-def range_sweep(
-    model: nn.Module,
-    calibration_inputs: torch.Tensor,
-    act_bits: int,
-    factors: Sequence[float],
-    inputs: torch.Tensor,
-    labels,
-) -> list[float]:
-    """Accuracy with one layer input quantized, as its range is scaled away from the calibrated one.
-
-    The first quantized layer input of ``model`` is quantized to ``act_bits``
-    (range calibrated on ``calibration_inputs``; weights and every other
-    activation stay in float); for each factor its upper end is set to
-    ``factor`` times the calibrated one and the accuracy measured.
-
-    Returns one accuracy a factor.
-
-    Taught in: notebooks/44_data_free_quantization.ipynb.
-    """
-    probe = quantize_model(model, calibration_inputs, weight_bits=None, act_bits=act_bits)
-    probed = [
-        m for m in probe.modules() if isinstance(m, QuantizedLayer) and m.act_bits is not None
-    ]
-    for m in probed[1:]:
-        m.act_bits = None  # only the first quantized activation stays quantized
-    real_max = float(probed[0].act_max)
-    sweep = []
-    for factor in factors:
-        probed[0].act_max = torch.tensor(real_max * factor)
-        sweep.append(accuracy(probe, inputs, labels))
-    return sweep
 
 
 if __name__ == "__main__":

@@ -304,20 +304,33 @@ class TextDataset:
         return len(self.documents)
 
 
+POSITIONS = ("test", "train", "whole")
+
+
 def _balanced(documents: list[str], labels: np.ndarray, split: str, n_per_class: int, seed: int):
-    """A balanced, disjoint sample: per class a fixed shuffle, test = the first n_per_class, train = the next."""
+    """A balanced sample from a pool of each class that does not depend on the sample sizes.
+
+    Per class a fixed shuffle (``seed``) is cut in two halves once: the
+    test pool is the first half, the train pool the second (``split``
+    ``"test"`` / ``"train"``), so a test and a train sample are disjoint
+    whatever their sizes; ``"whole"`` draws from the whole shuffle (a file
+    that holds one split only). The sample is the first ``n_per_class`` of
+    the pool.
+    """
+    check_choice("split", split, POSITIONS)
     rng = np.random.default_rng(seed)
     picked = []
     for c in np.unique(labels):
         members = np.flatnonzero(labels == c)[rng.permutation(int((labels == c).sum()))]
-        start = 0 if split == "test" else n_per_class
-        chosen = members[start : start + n_per_class]
-        if len(chosen) < n_per_class:
+        half = len(members) // 2
+        pool = {"test": members[:half], "train": members[half:], "whole": members}[split]
+        if len(pool) < n_per_class:
             raise ValueError(
                 f"class {c} has {len(members)} documents, too few for n_per_class={n_per_class} "
-                f"in split {split!r} (test takes the first n_per_class of each class, train the next)"
+                f"in split {split!r} (test draws from the first half of each class, train from "
+                "the second)"
             )
-        picked.append(chosen)
+        picked.append(pool[:n_per_class])
     picked = np.concatenate(picked)
     return [documents[i] for i in picked], labels[picked]
 
@@ -464,8 +477,9 @@ def load_text_dataset(
         name of any exported text-classification dataset (its label texts,
         if any, in ``data/text/<name>.json``)
     split : "test" or "train"; the pocket datasets draw both from one pool,
-        disjoint: per class a fixed shuffle (``seed``), test = its first
-        ``n_per_class`` documents, train = the next ``n_per_class``
+        disjoint whatever the sizes: per class a fixed shuffle (``seed``) is
+        cut in halves, test = the first ``n_per_class`` of the first half,
+        train = the first ``n_per_class`` of the second half
     n_per_class : documents per class; 0 keeps every document of a file
     root : for ``wordnet_supersenses`` an optional WordNet folder; for a
         file dataset a folder holding ``<split>.jsonl`` or ``<split>.csv``,
@@ -485,7 +499,7 @@ def load_text_dataset(
         if n_per_class == 0:
             return TextDataset(name, split, documents, labels, class_names)
         if path.stem == split:
-            position = "test"  # the file holds this split only: sample from the start of each class
+            position = "whole"  # the file holds this split only: sample from all of it
     else:
         raise ValueError(
             f"dataset={name!r} is not a pocket dataset {list(POCKET_DATASETS)}; for any other "
@@ -581,33 +595,59 @@ def few_shot_curve(
     test_labels,
     shots: list[int],
     seed: int = 0,
-    n_draws: int = 3,
-) -> dict[int, tuple[float, float]]:
+    n_draws: int = 5,
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
     """Macro F1 of few-shot logistic regression for each labelled budget in ``shots``.
 
-    For ``k`` in ``shots``, :func:`few_shot_indices` draws ``k`` training
-    examples per class (seeds ``seed, seed + 1, ...``), scikit-learn's
-    ``LogisticRegression(max_iter=2000)`` is fitted on their features and
-    scored on the test set. Every budget but the largest is drawn
-    ``n_draws`` times (the largest once: with a per-class pool of that size
-    every draw is the same set).
+    For ``k`` in ``shots`` and each of ``n_draws`` draws, :func:`few_shot_indices`
+    draws ``k`` training examples per class from the labelled pool (seed
+    ``seed + draw``), scikit-learn's ``LogisticRegression(max_iter=2000)`` is
+    fitted on their features and predicts the test set.
 
-    train_features : (n_train, d) float array; test_features : (n_test, d)
+    train_features : (n_train, d) float array, the labelled pool, disjoint from
+        the test documents; test_features : (n_test, d)
 
-    Returns ``{k: (mean, std)}`` of the macro F1 over the draws.
+    Returns
+    -------
+    curve : ``{k: (n_draws,) array}``, the macro F1 of every draw
+    predictions : ``{k: (n_draws, n_test) int array}``, the test predictions of every draw
 
     Taught in: notebooks/40_text_zero_shot.ipynb.
     """
     from sklearn.linear_model import LogisticRegression
 
+    check_range("n_draws", n_draws, 1, None, integer=True)
     train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
-    largest = max(shots)
-    curve = {}
+    curve, predictions = {}, {}
     for k in shots:
         runs = []
-        for draw in range(n_draws if k < largest else 1):
+        for draw in range(n_draws):
             idx = few_shot_indices(train_labels, k, seed=seed + draw)
             model = LogisticRegression(max_iter=2000).fit(train_features[idx], train_labels[idx])
-            runs.append(f1_scores(test_labels, model.predict(test_features))["macro"])
-        curve[k] = (float(np.mean(runs)), float(np.std(runs)))
-    return curve
+            runs.append(model.predict(test_features))
+        predictions[k] = np.stack(runs)
+        curve[k] = np.array([f1_scores(test_labels, p)["macro"] for p in runs])
+    return curve, predictions
+
+
+def few_shot_report(curve: dict[int, np.ndarray], zero_shot: float, name: str = "zero-shot") -> str:
+    """The few-shot curve as text, one line a budget, with 95 % t intervals over draws.
+
+    curve : ``{k: macro F1 of each draw}`` (:func:`few_shot_curve`); zero_shot :
+    the macro F1 it is compared with, called ``name``. A line reads
+    ``"  k per class: mean [low, high]   minus <name> +gap [+low, +high]"``,
+    the gap being the mean over draws of ``F1 - zero_shot``
+    (:func:`zslkit.stats.t_interval`).
+
+    Taught in: notebooks/40_text_zero_shot.ipynb.
+    """
+    from zslkit.stats import t_interval
+
+    lines = [f"macro F1, mean [95 % t interval over draws]; minus {name} ({zero_shot:.3f})"]
+    for k, runs in curve.items():
+        mean, gap = t_interval(runs), t_interval(np.asarray(runs) - zero_shot)
+        lines.append(
+            f"  {k:3d} per class: {mean.estimate:.3f} [{mean.low:.3f}, {mean.high:.3f}]"
+            f"   minus {name} {gap.format()}"
+        )
+    return "\n".join(lines)

@@ -548,6 +548,25 @@ def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean((np.asarray(y_true, float) - np.asarray(y_pred, float)) ** 2))
 
 
+def _ets_seasonal(history: np.ndarray, period: int) -> str | None:
+    if period > 1 and len(history) >= 2 * period:
+        return "mul" if history.min() > 0 else "add"
+    return None
+
+
+def _ets_model(history: np.ndarray, period: int, seasonal: str | None, **initial):
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    return ExponentialSmoothing(
+        history,
+        trend="add",
+        damped_trend=True,
+        seasonal=seasonal,
+        seasonal_periods=period if seasonal else None,
+        **initial,
+    )
+
+
 def ets_forecast(history: np.ndarray, horizon: int, period: int) -> np.ndarray:
     """Holt-Winters exponential smoothing (ETS point forecasts): damped additive trend, seasonal term.
 
@@ -556,22 +575,45 @@ def ets_forecast(history: np.ndarray, horizon: int, period: int) -> np.ndarray:
     holds fewer than two seasons. Fitted by statsmodels' maximum likelihood
     (deterministic).
     """
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+    return ets_forecaster(history, period)(history, horizon)
 
-    history = np.asarray(history, dtype=float)
-    seasonal = None
-    if period > 1 and len(history) >= 2 * period:
-        seasonal = "mul" if history.min() > 0 else "add"
+
+def ets_forecaster(train: np.ndarray, period: int) -> Callable[[np.ndarray, int], np.ndarray]:
+    """ETS (as :func:`ets_forecast`) fitted once on ``train``; returns ``f(history, horizon)``.
+
+    ``f`` runs the model with the parameters and initial states fitted on
+    ``train`` through ``history`` (which must start where ``train`` starts,
+    e.g. the series up to a later origin) without re-estimating anything,
+    and forecasts ``horizon`` points after its end.
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    train = np.asarray(train, dtype=float)
+    seasonal = _ets_seasonal(train, period)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = ExponentialSmoothing(
-            history,
-            trend="add",
-            damped_trend=True,
-            seasonal=seasonal,
-            seasonal_periods=period if seasonal else None,
-        )
-        return np.asarray(model.fit().forecast(horizon), dtype=float)
+        p = _ets_model(train, period, seasonal).fit().params
+    initial = {
+        "initialization_method": "known",
+        "initial_level": p["initial_level"],
+        "initial_trend": p["initial_trend"],
+    }
+    if seasonal:
+        initial["initial_seasonal"] = p["initial_seasons"]
+    smoothing = {
+        k: p[k]
+        for k in ("smoothing_level", "smoothing_trend", "smoothing_seasonal", "damping_trend")
+        if k != "smoothing_seasonal" or seasonal
+    }
+
+    def f(history: np.ndarray, horizon: int) -> np.ndarray:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = _ets_model(np.asarray(history, dtype=float), period, seasonal, **initial)
+            fit = model.fit(**smoothing, optimized=False)
+            return np.asarray(fit.forecast(horizon), dtype=float)
+
+    return f
 
 
 def arima_forecast(history: np.ndarray, horizon: int, period: int) -> np.ndarray:
@@ -579,17 +621,54 @@ def arima_forecast(history: np.ndarray, horizon: int, period: int) -> np.ndarray
 
     Fitted by statsmodels' SARIMAX maximum likelihood (deterministic).
     """
+    return arima_forecaster(history, period)(history, horizon)
+
+
+def arima_forecaster(train: np.ndarray, period: int) -> Callable[[np.ndarray, int], np.ndarray]:
+    """The airline model (as :func:`arima_forecast`) fitted once on ``train``; returns ``f(history, horizon)``.
+
+    The model is fitted to the differenced series ``w = (1 - B)(1 - B^m) y``,
+    an MA(1) x seasonal MA(1) process (exact likelihood, conditional on the
+    first ``m + 1`` points). ``f`` takes a ``history`` that starts with
+    ``train`` (the series up to a later origin), runs the Kalman filter
+    with the fitted parameters on from the end of ``train`` through the
+    new points (no re-estimation), forecasts ``w`` and integrates back:
+    ``y_t = y_{t-1} + y_{t-m} - y_{t-m-1} + w_t``.
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-    history = np.asarray(history, dtype=float)
-    seasonal = (0, 1, 1, period) if period > 1 and len(history) >= 2 * period + 2 else (0, 0, 0, 0)
+    train = np.asarray(train, dtype=float)
+    m = period if period > 1 and len(train) >= 2 * period + 2 else 0
+    seasonal = (0, 0, 1, m) if m else (0, 0, 0, 0)
+
+    def differenced(y: np.ndarray) -> np.ndarray:
+        w = np.diff(y)
+        return w[m:] - w[:-m] if m else w
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = SARIMAX(history, order=(0, 1, 1), seasonal_order=seasonal).fit(disp=False)
-        return np.asarray(fit.forecast(horizon), dtype=float)
+        model = SARIMAX(differenced(train), order=(0, 0, 1), seasonal_order=seasonal)
+        fitted = model.fit(disp=False)
+
+    def f(history: np.ndarray, horizon: int) -> np.ndarray:
+        y = list(np.asarray(history, dtype=float))
+        if len(y) < len(train) or not np.array_equal(y[: len(train)], train):
+            raise ValueError("the history must start with the series the model was fitted on")
+        new = differenced(np.asarray(y))[len(train) - 1 - m :]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            w = (fitted.extend(new) if len(new) else fitted).forecast(horizon)
+        for value in w:
+            y.append(y[-1] + value + (y[-m] - y[-m - 1] if m else 0.0))
+        return np.asarray(y[-horizon:], dtype=float)
+
+    return f
 
 
 BASELINES = {"seasonal_naive": seasonal_naive, "ets": ets_forecast, "arima": arima_forecast}
+FITTED_BASELINES = {"ets": ets_forecaster, "arima": arima_forecaster}
 
 
 def forecast(
@@ -598,22 +677,59 @@ def forecast(
     """Forecasts of one method at every origin of a held-out series.
 
     method : a name of :data:`BASELINES` or a fitted :class:`MixerForecaster`
-        (which reads only its last ``context_length`` points).
-    history_length : the baselines see at most this many points before each
-        origin (0 = all of them).
+        (which reads only its last ``context_length`` points). ETS and ARIMA
+        are fitted once, on the training part ``values[:train_end]``
+        (:func:`ets_forecaster`, :func:`arima_forecaster`), and at each
+        origin ``o`` run with those parameters through ``values[:o]``;
+        seasonal naive repeats the last season before each origin.
+    history_length : ETS and ARIMA are fitted on at most this many points
+        before ``train_end`` and read the series from there (0 = all of it).
 
     Returns (n_origins, horizon) float array.
     """
     if isinstance(method, MixerForecaster):
         return method.predict([series.values[:o] for o in series.origins])
     check_choice("method", method, list(BASELINES))
-    start = (lambda o: max(0, o - history_length)) if history_length else (lambda o: 0)
-    return np.stack(
-        [
-            BASELINES[method](series.values[start(o) : o], horizon, series.period)
-            for o in series.origins
+    if method not in FITTED_BASELINES:
+        rows = [
+            BASELINES[method](series.values[:o], horizon, series.period) for o in series.origins
         ]
-    )
+        return np.stack(rows)
+    if np.any(series.origins < series.train_end):
+        raise ValueError(
+            f"{series.name}: every origin must lie at or after train_end={series.train_end}"
+        )
+    start = max(0, series.train_end - history_length) if history_length else 0
+    f = FITTED_BASELINES[method](series.values[start : series.train_end], series.period)
+    return np.stack([f(series.values[start:o], horizon) for o in series.origins])
+
+
+def rolling_origins(
+    heldout: Sequence[HeldOutSeries], n_origins: int, horizon: int, context_length: int
+) -> list[HeldOutSeries]:
+    """The same series with ``n_origins`` forecast origins each, one seasonal period apart.
+
+    The last origin is ``len(values) - horizon`` (its test window ends the
+    series), the others a period, two periods, ... before it. The training
+    part ends at the first origin (``train_end``), so every test window lies
+    after the training part; it must hold at least ``context_length +
+    horizon`` points (one fine-tuning window), else ``ValueError`` naming the series.
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    check_range("n_origins", n_origins, 1, 1000, integer=True)
+    out = []
+    for s in heldout:
+        last = len(s.values) - horizon
+        origins = last - s.period * np.arange(n_origins)[::-1]
+        if origins[0] < context_length + horizon:
+            raise ValueError(
+                f"{s.name} has {len(s.values)} points: with n_origins={n_origins} its training "
+                f"part would end at {origins[0]}, before context_length + horizon = "
+                f"{context_length + horizon}; choose fewer origins"
+            )
+        out.append(HeldOutSeries(s.name, s.values, s.period, origins, int(origins[0])))
+    return out
 
 
 def evaluate(series: HeldOutSeries, forecasts: np.ndarray) -> dict[str, float]:
@@ -827,6 +943,66 @@ def score_tables(heldout: Sequence[HeldOutSeries], forecasts: dict):
         for metric in ("mase", "mse")
     ]
     return tables[0], tables[1]
+
+
+def forecast_errors(heldout: Sequence[HeldOutSeries], forecasts: dict):
+    """The MASE of every single forecast: one row a (series, origin), one column a method.
+
+    Each forecast is scaled as in :func:`evaluate` (the in-sample seasonal
+    naive MAE of everything before its origin), so a series' mean over its
+    rows is its entry of :func:`score_tables`.
+
+    Returns a pandas DataFrame indexed by ``(series, origin)``.
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    import pandas as pd
+
+    rows = {}
+    for s in heldout:
+        for row, o in enumerate(s.origins):
+            one = HeldOutSeries(s.name, s.values, s.period, s.origins[row : row + 1], s.train_end)
+            rows[s.name, int(o)] = {
+                label: evaluate(one, forecasts[label][s.name][row : row + 1])["mase"]
+                for label in forecasts
+            }
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index = pd.MultiIndex.from_tuples(frame.index, names=["series", "origin"])
+    return frame
+
+
+def compare_methods(errors, a: str, b: str) -> dict:
+    """How method ``a`` fares against ``b`` on the same forecasts (lower error is better).
+
+    errors : :func:`forecast_errors`. Forecasts of one series are not
+    independent (they share the series and, within a season, overlapping
+    test windows), so the interval is over series: the mean over series of
+    each series' mean difference ``a - b`` with a 95 % Student t interval
+    (:func:`zslkit.stats.t_interval`). The sign test counts per-forecast
+    wins of ``a`` (error strictly below ``b``'s) and losses, drops ties,
+    and gives scipy's two-sided exact binomial p-value against 1/2.
+
+    Returns ``{"difference": Interval, "wins": int, "losses": int, "ties": int, "pvalue": float}``.
+
+    Taught in: notebooks/41_time_series_zero_shot.ipynb.
+    """
+    from scipy.stats import binomtest
+
+    from zslkit.stats import t_interval
+
+    for name in (a, b):
+        check_choice("method", name, list(errors.columns))
+    per_series = (errors[a] - errors[b]).groupby(level="series", sort=False).mean()
+    wins = int((errors[a] < errors[b]).sum())
+    losses = int((errors[a] > errors[b]).sum())
+    pvalue = float(binomtest(wins, wins + losses, 0.5).pvalue) if wins + losses else 1.0
+    return {
+        "difference": t_interval(per_series.to_numpy()),
+        "wins": wins,
+        "losses": losses,
+        "ties": len(errors) - wins - losses,
+        "pvalue": pvalue,
+    }
 
 
 def mase_report(mase_table) -> str:

@@ -39,6 +39,7 @@ from torch import nn
 from zslkit.checks import check_choice, check_range, resolve_device
 from zslkit.data import world
 from zslkit.models.zeroshot import zero_shot_classifier
+from zslkit.stats import Interval
 
 
 def opposite_action(action: str) -> str:
@@ -191,30 +192,49 @@ def mean_pool(clip_features: torch.Tensor) -> torch.Tensor:
     return F.normalize(torch.as_tensor(clip_features, dtype=torch.float32).mean(dim=1), dim=-1)
 
 
+def direction_wins(logits, labels, action_names: Sequence[str]) -> np.ndarray:
+    """Per clip: 1 when it scores its own action above the opposite action, 0.5 on a tie, 0 below.
+
+    A clip whose action's opposite is not among ``action_names`` gets NaN.
+
+    Parameters
+    ----------
+    logits : (n, C) scores of the clips for ``action_names``
+    labels : (n,) ints indexing ``action_names``
+
+    Returns
+    -------
+    (n,) float array of 1, 0.5, 0 or NaN.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    logits, labels = np.asarray(logits, dtype=np.float64), np.asarray(labels)
+    index = {a: i for i, a in enumerate(action_names)}
+    wins = np.full(len(labels), np.nan)
+    for k, (row, label) in enumerate(zip(logits, labels)):
+        other = index.get(opposite_action(action_names[label]))
+        if other is not None:
+            wins[k] = 1.0 if row[label] > row[other] else 0.5 if row[label] == row[other] else 0.0
+    return wins
+
+
 def direction_accuracy(logits, labels, action_names: Sequence[str]) -> float:
     """How often a clip scores its own action above the opposite action (ties count half).
 
-    Only clips whose action's opposite is among ``action_names`` count.
-    Chance, and the exact score of any method that ignores frame order on
-    a set holding every clip together with its reverse, is 0.5.
+    Only clips whose action's opposite is among ``action_names`` count
+    (the mean of :func:`direction_wins` over them). Chance, and the exact
+    score of any method that ignores frame order on a set holding every
+    clip together with its reverse, is 0.5.
 
     Parameters
     ----------
     logits : (n, C) scores of the clips for ``action_names``
     labels : (n,) ints indexing ``action_names``
     """
-    logits, labels = np.asarray(logits, dtype=np.float64), np.asarray(labels)
-    index = {a: i for i, a in enumerate(action_names)}
-    wins = []
-    for row, label in zip(logits, labels):
-        other = index.get(opposite_action(action_names[label]))
-        if other is not None:
-            wins.append(
-                1.0 if row[label] > row[other] else 0.5 if row[label] == row[other] else 0.0
-            )
-    if not wins:
+    wins = direction_wins(logits, labels, action_names)
+    if np.isnan(wins).all():
         raise ValueError("no clip has its opposite action among action_names")
-    return float(np.mean(wins))
+    return float(np.nanmean(wins))
 
 
 class TemporalHead(nn.Module):
@@ -442,49 +462,167 @@ def score_logits(results: dict, labels, action_names: Sequence[str]) -> dict[str
     return table
 
 
-def direction_by_pair(
-    results: dict, labels, action_names: Sequence[str], pairs: Sequence[tuple[str, str]]
-) -> dict[str, list[float]]:
-    """Direction accuracy of each method on the clips of each pair of opposite actions.
+def action_accuracy_intervals(logits, labels, action_names: Sequence[str], seed: int = 0) -> dict:
+    """Top-1 and direction accuracy of one method's logits, each with a 95 % interval.
 
-    Returns ``{method: [direction accuracy on the clips of pair 1, pair 2, ...]}``.
+    ``top1``: the exact (Clopper-Pearson) interval of the proportion of
+    right answers (``scipy.stats.binomtest(...).proportion_ci()``);
+    ``direction``: the mean of :func:`direction_wins` with a percentile
+    bootstrap over clips (:func:`zslkit.stats.paired_bootstrap` of the wins
+    against zero).
+
+    Returns ``{"top1": Interval, "direction": Interval}``.
 
     Taught in: notebooks/43_video_zero_shot.ipynb.
     """
+    from scipy.stats import binomtest
+
+    from zslkit.stats import paired_bootstrap
+
+    labels = np.asarray(labels)
+    right = int(np.sum(np.asarray(logits).argmax(1) == labels))
+    ci = binomtest(right, len(labels), 1 / len(action_names)).proportion_ci(0.95)
+    wins = direction_wins(logits, labels, action_names)
+    wins = wins[~np.isnan(wins)]
+    top1 = Interval(right / len(labels), float(ci.low), float(ci.high), 0.95, "Clopper-Pearson")
+    return {"top1": top1, "direction": paired_bootstrap(wins, np.zeros_like(wins), seed=seed)}
+
+
+def head_gaps(
+    results: dict, labels, action_names: Sequence[str], a: str, b: str, seed: int = 0
+) -> dict[str, Interval]:
+    """Method ``a`` minus method ``b`` on the same clips: top-1 and direction, paired bootstrap.
+
+    results : ``{method: (n, C) logits}``. The per-clip right/wrong
+    answers and the per-clip :func:`direction_wins` of the two methods go
+    through :func:`zslkit.stats.paired_bootstrap`.
+
+    Returns ``{"top1_gap": Interval, "direction_gap": Interval}``.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    from zslkit.stats import paired_bootstrap
+
+    labels = np.asarray(labels)
+    correct = {m: results[m].argmax(1) == labels for m in (a, b)}
+    wins = {m: direction_wins(results[m], labels, action_names) for m in (a, b)}
+    return {
+        "top1_gap": paired_bootstrap(correct[a], correct[b], seed=seed),
+        "direction_gap": paired_bootstrap(wins[a], wins[b], seed=seed),
+    }
+
+
+def direction_by_pair(
+    results: dict,
+    labels,
+    action_names: Sequence[str],
+    pairs: Sequence[tuple[str, str]],
+    seed: int = 0,
+) -> dict[str, list[Interval]]:
+    """Direction accuracy of each method on the clips of each pair of opposite actions, with an interval.
+
+    The accuracy is the mean of :func:`direction_wins` over the pair's
+    clips; its 95 % interval a percentile bootstrap over those clips
+    (:func:`zslkit.stats.paired_bootstrap` of the wins against zero, so
+    the difference is the accuracy itself).
+
+    Returns ``{method: [Interval of pair 1, pair 2, ...]}``.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    from zslkit.stats import paired_bootstrap
+
     labels = np.asarray(labels)
     per_pair = {name: [] for name in results}
     for a, b in pairs:
         in_pair = np.isin(labels, [action_names.index(a), action_names.index(b)])
         for name, logits in results.items():
-            per_pair[name].append(
-                direction_accuracy(logits[in_pair], labels[in_pair], action_names)
-            )
+            wins = direction_wins(logits[in_pair], labels[in_pair], action_names)
+            per_pair[name].append(paired_bootstrap(wins, np.zeros_like(wins), seed=seed))
     return per_pair
 
 
-def frame_step_by_pair(
+def _mean_interval(values, confidence: float = 0.95) -> Interval:
+    """Mean of per-clip values with Student's t interval over the clips."""
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    mean, sem = float(x.mean()), float(x.std(ddof=1) / np.sqrt(len(x)))
+    low, high = (mean, mean) if sem == 0 else stats.t.interval(confidence, len(x) - 1, mean, sem)
+    return Interval(mean, float(low), float(high), confidence, f"t interval over {len(x)} clips")
+
+
+def motion_signal(
+    clips: np.ndarray,
     clip_features: torch.Tensor,
     labels,
     action_names: Sequence[str],
-    pairs: Sequence[tuple[str, str]],
-) -> dict[str, float]:
-    """Mean frame-to-frame feature change ``|f_t+1 - f_t|`` of the clips of each pair of actions.
+    twin=None,
+) -> dict[str, dict[str, Interval]]:
+    """How much each action changes the pixels and the frame features, per clip, with an interval.
 
-    clip_features : (n, T, d) frame features. Returns ``{"a / b": mean change}``.
+    For each clip: ``pixel_step``, the mean absolute difference of
+    consecutive frames ``|x_t+1 - x_t|`` (0-255 scale, averaged over the
+    pixels, the colour channels and the ``T - 1`` steps); ``pixel_span``,
+    the same between the last and the first frame; ``feature_step``, the
+    mean length ``||f_t+1 - f_t||`` of the steps of the L2-normalised frame
+    features. With ``twin`` (the index of each clip's opposite-action twin,
+    the same geometry played backwards) also the renderer's noise floor:
+    ``pixel_floor``, the mean ``|x_t - x'_(T-1-t)|`` between a clip and its
+    reversed twin, frames of the same geometry drawn with independent
+    shading and texture noise, and ``feature_floor``, the same for the
+    features.
+
+    clips : (n, T, h, w, 3) uint8 array; clip_features : (n, T, d) tensor;
+    labels : (n,) ints indexing ``action_names``; twin : (n,) int array or None.
+
+    Returns
+    -------
+    ``{action: {measure: Interval}}``: each the mean over the action's clips
+    with a 95 % Student t interval over those clips.
 
     Taught in: notebooks/43_video_zero_shot.ipynb.
     """
     labels = np.asarray(labels)
-    step = (clip_features[:, 1:] - clip_features[:, :-1]).norm(dim=-1).mean(dim=1).numpy()
+    x = np.asarray(clips, dtype=np.float32)
+    f = torch.as_tensor(clip_features, dtype=torch.float32)
+    per_clip = {
+        "pixel_step": np.abs(np.diff(x, axis=1)).mean(axis=(1, 2, 3, 4)),
+        "pixel_span": np.abs(x[:, -1] - x[:, 0]).mean(axis=(1, 2, 3)),
+        "feature_step": (f[:, 1:] - f[:, :-1]).norm(dim=-1).mean(dim=1).numpy(),
+    }
+    if twin is not None:
+        twin = np.asarray(twin)
+        per_clip["pixel_floor"] = np.abs(x - x[twin][:, ::-1]).mean(axis=(1, 2, 3, 4))
+        per_clip["feature_floor"] = (f - f[twin].flip(1)).norm(dim=-1).mean(dim=1).numpy()
     return {
-        f"{a} / {b}": float(
-            step[np.isin(labels, [action_names.index(a), action_names.index(b)])].mean()
-        )
-        for a, b in pairs
+        action: {name: _mean_interval(values[labels == i]) for name, values in per_clip.items()}
+        for i, action in enumerate(action_names)
     }
 
 
-def held_out_pairs(
+def above_floor_ratios(
+    signal: dict[str, dict[str, Interval]], reference: str = "moving left"
+) -> dict[str, dict[str, float]]:
+    """Each action's change per frame above the noise floor, as a share of the ``reference`` action's.
+
+    signal : :func:`motion_signal` with ``twin`` given. For the pixels and
+    for the features, ``(step - floor) / (step_ref - floor_ref)`` of the
+    estimates.
+
+    Returns ``{action: {"pixel": ratio, "feature": ratio}}``.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    check_choice("reference", reference, list(signal))
+
+    def above(action, m):
+        return signal[action][f"{m}_step"].estimate - signal[action][f"{m}_floor"].estimate
+
+    return {a: {m: above(a, m) / above(reference, m) for m in ("pixel", "feature")} for a in signal}
+
+
+def held_out_confusions(
     train_features: torch.Tensor,
     train_labels,
     test_features: torch.Tensor,
@@ -493,20 +631,25 @@ def held_out_pairs(
     pairs: Sequence[tuple[str, str]],
     action_names: Sequence[str],
     **head_kw,
-) -> dict[str, float]:
+) -> dict[str, np.ndarray]:
     """Truly unseen actions: for each pair, a temporal head trained without both its actions.
 
-    For each pair of opposite actions, a temporal :class:`ClipTextHead`
-    (``head_kw``: hidden, n_steps, lr, seed, device) is trained on the training
-    clips of the other actions against their text features, then tells the
-    test clips of the pair apart using only the pair's text features.
+    For each pair ``(a, b)`` of opposite actions, a temporal
+    :class:`ClipTextHead` (``head_kw``: hidden, n_steps, lr, seed, device)
+    is trained on the training clips of the other actions against their
+    text features, then tells the test clips of the pair apart using only
+    the pair's text features.
 
-    Returns ``{"a / b": 2-way accuracy}``.
+    Returns
+    -------
+    ``{"a / b": (2, 2) int array}``: rows the true action (a, b), columns
+    the predicted one (a, b); the diagonal counts the right answers, the
+    other two cells the clips whose direction was mirrored.
 
     Taught in: notebooks/43_video_zero_shot.ipynb.
     """
     train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
-    held_out = {}
+    confusions = {}
     for a, b in pairs:
         unseen_ids = [action_names.index(a), action_names.index(b)]
         seen_ids = [i for i in range(len(action_names)) if i not in unseen_ids]
@@ -519,7 +662,75 @@ def held_out_pairs(
         )
         test = np.isin(test_labels, unseen_ids)
         logits = head.decision_function(test_features[test], text_features[unseen_ids])
-        held_out[f"{a} / {b}"] = float(
-            np.mean(np.array(unseen_ids)[logits.argmax(1)] == test_labels[test])
-        )
-    return held_out
+        truth = (test_labels[test] == unseen_ids[1]).astype(int)
+        confusion = np.zeros((2, 2), dtype=int)
+        np.add.at(confusion, (truth, logits.argmax(1)), 1)
+        confusions[f"{a} / {b}"] = confusion
+    return confusions
+
+
+def held_out_pairs(
+    train_features: torch.Tensor,
+    train_labels,
+    test_features: torch.Tensor,
+    test_labels,
+    text_features: torch.Tensor,
+    pairs: Sequence[tuple[str, str]],
+    action_names: Sequence[str],
+    **head_kw,
+) -> dict[str, float]:
+    """The 2-way accuracy of each held-out pair: the trace of :func:`held_out_confusions` over its sum.
+
+    Returns ``{"a / b": 2-way accuracy}``.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    confusions = held_out_confusions(
+        train_features,
+        train_labels,
+        test_features,
+        test_labels,
+        text_features,
+        pairs,
+        action_names,
+        **head_kw,
+    )
+    return {pair: float(np.trace(c) / c.sum()) for pair, c in confusions.items()}
+
+
+def mirroring_test(confusion) -> dict[str, float]:
+    """Is a held-out pair's 2-way accuracy chance, or systematic? The exact binomial test.
+
+    Under "the head guesses each clip's direction at random", the number of
+    right answers among the ``n`` clips is Binomial(n, 1/2)
+    (``scipy.stats.binomtest``, two-sided). An accuracy far *below* 1/2 is
+    as unlikely under chance as one far above it: the head separates the
+    two directions but names them the wrong way round.
+
+    confusion : (2, 2) counts (:func:`held_out_confusions`).
+
+    Returns
+    -------
+    ``{"n": clips, "right": diagonal, "mirrored": off-diagonal,
+    "accuracy": right / n, "ci_low", "ci_high": its 95 % Clopper-Pearson
+    interval, "pvalue": two-sided p of Binomial(n, 1/2)}``.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    from scipy.stats import binomtest
+
+    confusion = np.asarray(confusion)
+    if confusion.shape != (2, 2) or (confusion < 0).any():
+        raise ValueError(f"confusion must be a (2, 2) array of counts; got {confusion.tolist()}")
+    right, n = int(np.trace(confusion)), int(confusion.sum())
+    test = binomtest(right, n, 0.5)
+    ci = test.proportion_ci(0.95)
+    return {
+        "n": n,
+        "right": right,
+        "mirrored": n - right,
+        "accuracy": right / n,
+        "ci_low": float(ci.low),
+        "ci_high": float(ci.high),
+        "pvalue": float(test.pvalue),
+    }
