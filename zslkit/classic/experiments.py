@@ -201,63 +201,42 @@ def paired_bootstrap_gzsl(
 ) -> dict:
     """Differences ``a - b`` of per-class GZSL scores with a paired, class-stratified bootstrap.
 
-    The test items of every class are resampled with replacement (the same
-    draw for both methods, and as many items per class as the class has), so
-    per-class accuracies stay defined; each resample gives the difference of
-    seen accuracy S, unseen accuracy U and their harmonic mean H (as
-    :func:`zslkit.metrics.gzsl_scores` computes them). For ZSL, pass the
-    unseen test items only, predictions among the unseen classes and
-    ``seen=[]``: only ``"unseen"`` is returned.
+    Seen accuracy S, unseen accuracy U and their harmonic mean H (as
+    :func:`zslkit.metrics.gzsl_scores` computes them), each from
+    :func:`zslkit.classic.intervals.per_class_bootstrap`: the test items of
+    every class are resampled with replacement, the same draw for both
+    methods. For ZSL, pass the unseen test items only, predictions among the
+    unseen classes and ``seen=[]``: only ``"unseen"`` is returned.
 
     Parameters
     ----------
     labels, predictions_a, predictions_b : (n,) int arrays over the same test items
-    seen, unseen : class lists (``seen`` may be empty)
+    seen, unseen : class lists (``seen`` may be empty); every class needs a test item
     n_resamples, seed : the bootstrap (95 % percentile interval)
 
     Returns
     -------
-    dict ``"seen"``, ``"unseen"``, ``"h"`` (or ``"unseen"`` only) ->
+    dict ``"unseen"``, ``"seen"``, ``"h"`` (or ``"unseen"`` only) ->
     :class:`zslkit.stats.Interval` of ``a - b``
 
     Taught in: notebooks/15_generative_zsl.ipynb.
     """
-    from zslkit.metrics import harmonic_mean
-    from zslkit.stats import Interval
+    from zslkit.classic.intervals import per_class_bootstrap
 
-    labels = np.asarray(labels)
-    a = np.asarray(predictions_a) == labels
-    b = np.asarray(predictions_b) == labels
+    labels, a, b = (np.asarray(x) for x in (labels, predictions_a, predictions_b))
     if a.shape != b.shape:
         raise ValueError(f"predictions of different lengths: {a.size} and {b.size}")
-    rng = np.random.default_rng(seed)
+    kw = dict(n_resamples=n_resamples, seed=seed)
 
-    def per_class(classes):
-        """(n_resamples + 1, n_classes) accuracies of a and of b; row 0 is the full data."""
-        acc_a, acc_b = [], []
-        for c in classes:
-            items = np.flatnonzero(labels == c)
-            if items.size == 0:
-                raise ValueError(f"class {c} has no test item")
-            draw = items[rng.integers(0, items.size, size=(n_resamples, items.size))]
-            acc_a.append(np.concatenate([[a[items].mean()], a[draw].mean(1)]))
-            acc_b.append(np.concatenate([[b[items].mean()], b[draw].mean(1)]))
-        return np.stack(acc_a, 1), np.stack(acc_b, 1)
+    def part(classes):
+        missing = sorted(set(classes) - set(labels.tolist()))
+        if missing:
+            raise ValueError(f"class {missing[0]} has no test item")
+        items = np.isin(labels, list(classes))
+        return per_class_bootstrap(labels[items], a[items], b[items], **kw)
 
-    ua, ub = (x.mean(1) for x in per_class(unseen))
-    diffs = {"unseen": ua - ub}
+    out = {"unseen": part(unseen)}
     if len(seen):
-        sa, sb = (x.mean(1) for x in per_class(seen))
-        diffs["seen"] = sa - sb
-        h = np.vectorize(harmonic_mean)
-        diffs["h"] = h(sa, ua) - h(sb, ub)
-    return {
-        k: Interval(
-            float(d[0]),
-            float(np.percentile(d[1:], 2.5)),
-            float(np.percentile(d[1:], 97.5)),
-            0.95,
-            "paired bootstrap over test images",
-        )
-        for k, d in diffs.items()
-    }
+        out["seen"] = part(seen)
+        out["h"] = per_class_bootstrap(labels, a, b, metric="h", seen=seen, unseen=unseen, **kw)
+    return out
