@@ -7,6 +7,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.container import ErrorbarContainer  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from zslkit.lab.plots import plot_bars, plot_training_curves  # noqa: E402
@@ -57,3 +58,17 @@ def test_plot_training_curves_has_the_loss_and_three_accuracy_curves():
     legend = [t.get_text() for t in ax2.get_legend().get_texts()]
     assert legend == ["ZSL, unseen (16-way)", "seen (48-way)", "GZSL H (64-way)", "chance, unseen"]
     assert ax1.get_ylabel() == "contrastive loss (nats)" and ax2.get_ylim() == (0, 1)
+
+
+def test_plot_bars_draws_the_intervals_it_is_given():
+    values = {"a": 0.5, "b": 0.8}
+    fig, ax = plot_bars(values, intervals={"b": (0.7, 0.85)})
+    (errorbar,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    segment = errorbar.lines[2][0].get_segments()[0]  # the vertical bar
+    np.testing.assert_allclose(segment, [[1, 0.7], [1, 0.85]])
+    assert [(t.get_text(), t.get_position()) for t in ax.texts] == [
+        ("0.50", (0, 0.52)),
+        ("0.80", (1, pytest.approx(0.87))),
+    ]
+    with pytest.raises(ValueError, match="not a bar"):
+        plot_bars(values, intervals={"c": (0, 1)})

@@ -23,6 +23,7 @@ def plot_bars(
     values: Mapping[str, float],
     colors: Sequence[str] | str | None = None,
     *,
+    intervals: Mapping[str, tuple[float, float]] | None = None,
     ylabel: str = "per-class top-1 accuracy",
     ylim: tuple[float, float] = (0, 1),
     title: str | None = None,
@@ -34,6 +35,8 @@ def plot_bars(
     ----------
     values : bar label -> height, in the order the bars are drawn.
     colors : one colour per bar (or one for all); the house palette in order if None.
+    intervals : optional ``{bar label: (low, high)}``, drawn as error bars
+        (e.g. a Clopper-Pearson or bootstrap interval from :mod:`zslkit.stats`).
     ylabel, ylim, title, figsize : the axes' decoration.
 
     Returns
@@ -47,8 +50,15 @@ def plot_bars(
     if colors is None:
         colors = [style.colour(i) for i in range(len(values))]
     ax.bar(list(values), list(values.values()), color=colors)
-    for i, v in enumerate(values.values()):
-        ax.text(i, v + 0.02, f"{v:.2f}", ha="center")
+    intervals = dict(intervals or {})
+    for name, (low, high) in intervals.items():
+        if name not in values:
+            raise ValueError(f"interval for {name!r}, which is not a bar; bars: {list(values)}")
+        x, v = list(values).index(name), values[name]
+        ax.errorbar([x], [v], yerr=[[v - low], [high - v]], color=style.INK, capsize=4)
+    for i, (name, v) in enumerate(values.items()):
+        top = max(v, intervals[name][1]) if name in intervals else v
+        ax.text(i, top + 0.02, f"{v:.2f}", ha="center")
     ax.set_ylabel(ylabel)
     ax.set_ylim(*ylim)
     if title is not None:
