@@ -21,7 +21,6 @@ from zslkit.nbtools.evidence import (
 )
 
 NOT_YET_CONVERTED = {
-    "02_toyclip_pretraining",
     "20_prompt_ensembling",
     "21_zpe",
     "22_descriptions",

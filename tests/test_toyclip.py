@@ -120,3 +120,49 @@ def test_report_matches_code_and_target():
         assert report["training"][name] == value, name
     assert report["size_bytes"] == toyclip.CHECKPOINT.stat().st_size
     assert report["metrics"]["unseen_top1"] >= 0.90
+
+
+def test_shipped_toyclip2_zero_shots_unseen_classes_through_open_clip():
+    """ToyCLIP 2's unseen-composition accuracy, with open_clip's own classifier (target >= 0.90)."""
+    from zslkit.models.backbones import load_backbone
+
+    model, preprocess, tokenizer = load_backbone("toyclip2")
+    unseen = world.load_split()["unseen"]
+    images, labels = world.make_images(unseen, 30, variant="photo", seed=FRESH_SEED)
+    with torch.no_grad():
+        pixels = torch.stack([preprocess(Image.fromarray(im)) for im in images])
+        image_features = model.encode_image(pixels, normalize=True)
+        classifier = build_zero_shot_classifier(
+            model, tokenizer, unseen, world.templates("zeroshot")
+        )
+    predictions = (image_features @ classifier).argmax(1).numpy()
+    assert np.mean(predictions == labels) >= 0.90  # chance: 1/16
+    assert model.zslkit_id["backbone"] == "toyclip2"
+    assert model.zslkit_id["weights"] != load_backbone("toyclip")[0].zslkit_id["weights"]
+
+
+def test_toyclip2_report_matches_code_and_target():
+    import json
+
+    report = json.loads(toyclip.REPORT2.read_text())
+    assert report["backbone"] == "toyclip2" and report["training"]["corpus"] == "web"
+    assert "--corpus web" in report["command"]
+    for name, value in toyclip.training_defaults().items():
+        if name != "pool_size":
+            assert report["training"][name] == value, name
+    assert report["size_bytes"] == toyclip.CHECKPOINT2.stat().st_size
+    assert report["metrics"]["unseen_top1"] >= 0.90
+    assert set(report["conditions"]) == {"photo", "sketch", "noisy", "background"} | {
+        f"photo/{c}" for c in ("black and white", "dark", "bright", "close-up", "cropped")
+    } | {"photo/many", "photo/blurry", "photo/low resolution"}
+
+
+def test_pretrain_on_the_web_corpus_is_deterministic_and_checks_options(one_thread):
+    kwargs = dict(n_steps=4, batch_size=16, seed=2, pool_size=48, warmup_steps=1, log_every=2)
+    first, h1 = toyclip.pretrain(corpus="web", **kwargs)
+    second, h2 = toyclip.pretrain(corpus="web", **kwargs)
+    assert [r["loss"] for r in h1] == [r["loss"] for r in h2]
+    with pytest.raises(ValueError, match="corpus"):
+        toyclip.pretrain(n_steps=1, corpus="laion")
+    with pytest.raises(ValueError, match="corpus='web' only"):
+        toyclip.pretrain(n_steps=1, corpus_options={"context_mention": 0.5})

@@ -120,7 +120,7 @@ def test_estimator_checks():
 
 
 def test_pocket_reference_sample():
-    assert list_reference_datasets()[:2] == ["pocket_pretraining", "pocket"]
+    assert list_reference_datasets()[:3] == ["pocket_pretraining", "pocket_web", "pocket"]
     ref = reference_dataset(n=12, seed=3)
     again = reference_dataset(n=12, seed=3)
     assert len(ref) == 12 and ref.images.shape == (12, 32, 32, 3)

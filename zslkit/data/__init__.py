@@ -11,6 +11,8 @@ _EXPORTS = {
     "ClassificationDataset": "datasets",
     "HeldOutSeries": "series_data",
     "PocketDataset": "datasets",
+    "plot_conditions": "plots",
+    "unseen_words": "web",
     "Synset": "wordnet",
     "Template": "world",
     "WordNet": "wordnet",

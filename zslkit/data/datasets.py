@@ -178,11 +178,13 @@ def _load_pocket(
     classes: str | Sequence[str] = "all",
     split_name: str = "default",
     size: int = 32,
+    context: str = "plain",
 ) -> PocketDataset:
-    from zslkit.data import world
+    from zslkit.data import web, world
 
     check_choice("split", split, POCKET_SPLITS)
     check_choice("variant", variant, world.VARIANTS)
+    check_choice("context", context, web.CONTEXTS)
     check_range("n_per_class", n_per_class, 1, integer=True)
     check_range("seed", seed, 0, 2**32 - 1, integer=True)
     class_split = world.load_split(split_name)
@@ -191,10 +193,11 @@ def _load_pocket(
         class_names = list(class_split["classes" if classes == "all" else classes])
     else:
         class_names = list(classes)
-    images, labels = world.make_images(
+    images, labels = web.make_images(
         class_names,
         n_per_class,
-        variant=variant,
+        domain=variant,
+        context=context,
         seed=pocket_seed(seed, split),
         task=class_split["task"],
         size=size,
@@ -214,6 +217,8 @@ def _load_pocket(
             world.__file__
         ),  # a change to the renderer invalidates cached features
     }
+    if context != "plain":  # photo contexts of the pocket web (zslkit.data.web)
+        cache_id.update(context=context, web_renderer=_source_hash(web.__file__))
     return PocketDataset(images, labels, class_names, load_templates("pocket"), transform, cache_id)
 
 
@@ -490,7 +495,9 @@ def load_dataset(
     **kwargs : for ``"pocket"``: ``variant`` (``"photo"``, ``"sketch"``,
         ``"noisy"``, ``"background"``), ``n_per_class`` (20), ``seed`` (0),
         ``classes`` (``"all"``, ``"seen"``, ``"unseen"`` or a list of names),
-        ``split_name`` (``"default"``), ``size`` (32). For the others:
+        ``split_name`` (``"default"``), ``size`` (32), ``context``
+        (``"plain"``, or a photo context of :data:`zslkit.data.web.CONTEXTS`
+        such as ``"dark"``). For the others:
         ``download`` (False: never download unless asked), ``split_seed``,
         and the torchvision class's own options (``partition`` for DTD).
 

@@ -1,6 +1,7 @@
 """Figures of the pocket world: rendered images laid out in a labelled grid.
 
-Taught in: notebooks/00_what_is_zero_shot.ipynb (seen and unseen classes)
+Taught in: notebooks/00_what_is_zero_shot.ipynb (seen and unseen classes),
+notebooks/02_toyclip_pretraining.ipynb (the pocket web's conditions)
 and notebooks/01_pocket_world.ipynb (one class per column, one domain per row).
 """
 
@@ -62,3 +63,27 @@ def plot_image_grid(
     if suptitle is not None:
         fig.suptitle(suptitle)
     return fig, axes
+
+
+def plot_conditions(class_names: Sequence[str], seed: int = 0, figsize=(12, 3.4)):
+    """One image of each class in every domain and photo context of the pocket web.
+
+    Columns: the domains of :data:`zslkit.data.web.DOMAINS` (plain photos
+    first), then the photo contexts of :data:`zslkit.data.web.CONTEXTS`;
+    rows: ``class_names``. Images from :func:`zslkit.data.web.make_images`
+    with ``seed``.
+
+    Returns
+    -------
+    fig, axes : as :func:`plot_image_grid`.
+
+    Taught in: notebooks/02_toyclip_pretraining.ipynb
+    """
+    from zslkit.data import web
+
+    conditions = [(d, "plain") for d in web.DOMAINS]
+    conditions += [("photo", c) for c in web.CONTEXTS if c != "plain"]
+    columns = [web.make_images(class_names, 1, d, c, seed=seed)[0] for d, c in conditions]
+    rows = [np.stack([column[i] for column in columns]) for i in range(len(class_names))]
+    names = [d if c == "plain" else c for d, c in conditions]
+    return plot_image_grid(rows, names, class_names, title_size=6, figsize=figsize)

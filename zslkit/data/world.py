@@ -666,6 +666,25 @@ def pretraining_set(
     classes = _split_classes_default(classes, task)
     parsed = _check_classes(classes, task)
     rng = np.random.default_rng(seed)
+    labels, nuisance_p = _draw_labels(n, parsed, rng, concept_frequency, task)
+    index = _attribute_indices(parsed, labels, rng, nuisance_p)
+    scene = _place(index, rng, size)
+    off = np.flatnonzero(rng.random(n) < off_palette)
+    scene["rgb"][off] = _off_palette_colours(len(off), rng)
+    index["colour"][off] = -1
+    labels[off] = -1
+    images = _render(scene, variant, rng, size)
+    texts = captions(
+        attribute_dicts(index), seed=int(rng.integers(2**32)), mention_prob=mention_prob
+    )
+    if return_attributes:
+        return images, texts, labels, index
+    return images, texts, labels
+
+
+def _draw_labels(n, parsed, rng, concept_frequency, task):
+    """Class labels of ``n`` pretraining objects (and nuisance probabilities), as
+    :func:`pretraining_set` draws them."""
     nuisance_p = None
     if concept_frequency:
         attribute, weights = _concept_weights(concept_frequency)
@@ -693,19 +712,7 @@ def pretraining_set(
             nuisance_p = {attribute: weights / weights.sum()}
     else:
         labels = rng.integers(len(parsed), size=n).astype(np.int64)
-    index = _attribute_indices(parsed, labels, rng, nuisance_p)
-    scene = _place(index, rng, size)
-    off = np.flatnonzero(rng.random(n) < off_palette)
-    scene["rgb"][off] = _off_palette_colours(len(off), rng)
-    index["colour"][off] = -1
-    labels[off] = -1
-    images = _render(scene, variant, rng, size)
-    texts = captions(
-        attribute_dicts(index), seed=int(rng.integers(2**32)), mention_prob=mention_prob
-    )
-    if return_attributes:
-        return images, texts, labels, index
-    return images, texts, labels
+    return labels, nuisance_p
 
 
 def attribute_dicts(attributes: Mapping[str, np.ndarray]) -> list[dict[str, str]]:

@@ -16,6 +16,7 @@ _EXPORTS = {
     "cwcl_loss": "losses",
     "encode_images": "toyclip",
     "evaluate": "toyclip",
+    "evaluate_conditions": "toyclip",
     "evaluate_runs": "experiments",
     "get_loss": "losses",
     "hopfield_retrieval": "losses",

@@ -28,14 +28,16 @@ import open_clip
 import torch
 
 from zslkit.checks import check_choice, check_range
-from zslkit.data import world
+from zslkit.data import web, world
 from zslkit.lab.losses import LOSSES, get_loss
 from zslkit.metrics import gzsl_scores, per_class_accuracy
 from zslkit.models.toyclip import (  # noqa: F401  (the architecture, re-exported)
     CHECKPOINT,
+    CHECKPOINT2,
     CONFIG_PATH,
     MODEL_NAME,
     REPORT,
+    REPORT2,
     _quiet_open_clip,
     encode_images,
     load,
@@ -45,6 +47,8 @@ from zslkit.models.toyclip import (  # noqa: F401  (the architecture, re-exporte
 from zslkit.models.zeroshot import zero_shot_classifier
 
 EVAL_SEED = 20_251_128  # images for reported accuracies; never used for training
+CORPORA = ("pocket", "web")
+"""Pretraining corpora: ToyCLIP 1's photo captions, ToyCLIP 2's pocket web."""
 
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -55,6 +59,7 @@ def evaluate(
     n_per_class: int = 50,
     seed: int = EVAL_SEED,
     variant: str = "photo",
+    context: str = "plain",
 ) -> dict[str, float]:
     """Zero-shot accuracies of a ToyCLIP on freshly rendered images of a split.
 
@@ -62,16 +67,22 @@ def evaluate(
     open_clip's ``build_zero_shot_classifier``) over the 5-template ensemble
     ``world.templates("zeroshot")``.
 
+    ``variant`` is the domain of the test images and ``context`` how the
+    photos were taken (:data:`zslkit.data.web.CONTEXTS`; ``"plain"`` renders
+    exactly :func:`zslkit.data.world.make_images`).
+
     Returns
     -------
     dict with ``unseen_top1`` (unseen images among unseen classes),
     ``seen_top1`` (seen among seen), and GZSL over all classes:
-    ``gzsl_seen``, ``gzsl_unseen``, ``gzsl_h``. Accuracies are per-class means.
+    ``gzsl_seen``, ``gzsl_unseen``, ``gzsl_h``, and ``all_top1`` (every
+    image among all classes: the GZSL accuracy before splitting it into seen
+    and unseen). Accuracies are per-class means.
     """
     info = world.load_split(split)
     classes = info["classes"]
-    images, labels = world.make_images(
-        classes, n_per_class, variant=variant, seed=seed, task=info["task"]
+    images, labels = web.make_images(
+        classes, n_per_class, domain=variant, context=context, seed=seed, task=info["task"]
     )
     was_training = model.training
     model.eval()
@@ -95,7 +106,26 @@ def evaluate(
         out[name] = per_class_accuracy(labels[mask], pred)
     gzsl = gzsl_scores(labels, logits.argmax(1), seen, unseen)
     out.update(gzsl_seen=gzsl["seen"], gzsl_unseen=gzsl["unseen"], gzsl_h=gzsl["h"])
+    out["all_top1"] = per_class_accuracy(labels, logits.argmax(1))
     return {k: float(v) for k, v in out.items()}
+
+
+def evaluate_conditions(
+    model: torch.nn.Module, n_per_class: int = 20, seed: int = EVAL_SEED
+) -> dict[str, float]:
+    """64-way zero-shot top-1 (all classes, per-class mean) in every domain and photo context.
+
+    Keys are ``"photo"``, ``"sketch"``, ``"noisy"``, ``"background"`` and
+    ``"photo/<context>"`` for each context of :data:`zslkit.data.web.CONTEXTS`
+    other than ``"plain"``. Same classifier as :func:`evaluate`.
+    """
+    conditions = [(d, "plain") for d in web.DOMAINS]
+    conditions += [("photo", c) for c in web.CONTEXTS if c != "plain"]
+    out = {}
+    for domain, context in conditions:
+        m = evaluate(model, n_per_class=n_per_class, seed=seed, variant=domain, context=context)
+        out[domain if context == "plain" else f"{domain}/{context}"] = m["all_top1"]
+    return out
 
 
 def _resolve_loss(loss: str | LossFn) -> LossFn:
@@ -128,6 +158,8 @@ def pretrain(
     mention_prob: float | Mapping[str, float] = world.MENTION_PROB,
     classes: Sequence[str] | None = None,
     off_palette: float = 0.4,
+    corpus: str = "pocket",
+    corpus_options: Mapping[str, object] | None = None,
     pool_size: int = 40_960,
     weight_decay: float = 0.1,
     warmup_steps: int = 50,
@@ -159,6 +191,13 @@ def pretrain(
         :func:`zslkit.data.world.pretraining_set`; by default 40 % of the
         images show an object in an unnamed colour, captioned by its shape,
         which makes shape features generalise to unseen colour-shape pairs.
+    corpus : ``"pocket"`` (ToyCLIP 1's captions: photos only, wording drawn
+        independently of the image, :func:`zslkit.data.world.pretraining_set`)
+        or ``"web"`` (ToyCLIP 2's: several domains and photo contexts whose
+        words the captions say, :func:`zslkit.data.web.pretraining_set`).
+    corpus_options : for ``"web"``, more arguments of
+        :func:`zslkit.data.web.pretraining_set` (``domain_mix``,
+        ``context_mix``, ``context_mention``).
     classes : train on these class names instead of the split's seen classes.
     pool_size : most distinct images rendered.
     log_every : steps between history rows (and calls of ``eval_fn``).
@@ -188,19 +227,50 @@ def pretrain(
     classes = list(info["seen"] if classes is None else classes)
     register()
 
+    check_choice("corpus", corpus, CORPORA)
+    options = dict(corpus_options or {})
+    if options and corpus != "web":
+        raise ValueError(f"corpus_options={options!r} apply to corpus='web' only")
     rng = np.random.default_rng(seed)
     n_pool = min(pool_size, n_steps * batch_size)
-    images, texts, _, attrs = world.pretraining_set(
-        n_pool,
-        classes,
-        seed=seed,
-        concept_frequency=concept_frequency,
-        mention_prob=mention_prob,
-        task=info["task"],
-        off_palette=off_palette,
-        return_attributes=True,
-    )
-    objects = world.attribute_dicts(attrs)
+    if corpus == "web":
+        images, texts, records = web.pretraining_set(
+            n_pool,
+            classes,
+            seed=seed,
+            concept_frequency=concept_frequency,
+            mention_prob=mention_prob,
+            task=info["task"],
+            off_palette=off_palette,
+            **options,
+        )
+
+        def recaption(caption_seed: int) -> list[str]:
+            return web.captions(
+                records["objects"],
+                records["domains"],
+                records["contexts"],
+                seed=caption_seed,
+                mention_prob=mention_prob,
+                context_mention=options.get("context_mention", web.CONTEXT_MENTION),
+            )
+
+    else:
+        images, texts, _, attrs = world.pretraining_set(
+            n_pool,
+            classes,
+            seed=seed,
+            concept_frequency=concept_frequency,
+            mention_prob=mention_prob,
+            task=info["task"],
+            off_palette=off_palette,
+            return_attributes=True,
+        )
+        objects = world.attribute_dicts(attrs)
+
+        def recaption(caption_seed: int) -> list[str]:
+            return world.captions(objects, seed=caption_seed, mention_prob=mention_prob)
+
     pixels = to_tensor(images)
     tokenizer = open_clip.get_tokenizer(MODEL_NAME)
 
@@ -235,13 +305,7 @@ def pretrain(
     for step in range(n_steps):
         if cursor + batch_size > n_pool:  # a new pass: reshuffle, fresh captions
             order = torch.from_numpy(rng.permutation(n_pool))
-            epoch_texts = (
-                texts
-                if epoch == 0
-                else world.captions(
-                    objects, seed=int(rng.integers(2**32)), mention_prob=mention_prob
-                )
-            )
+            epoch_texts = texts if epoch == 0 else recaption(int(rng.integers(2**32)))
             tokens = tokenize(epoch_texts)
             epoch_texts = np.array(epoch_texts)
             cursor, epoch = 0, epoch + 1
@@ -308,15 +372,24 @@ def main(argv: Sequence[str] | None = None) -> dict:
     """Train the shipped ToyCLIP and write its checkpoint and report.
 
     ``python -m zslkit.lab.toyclip [--steps 800 --batch-size 256 --lr 2e-3 --seed 0 --out data/checkpoints/toyclip.pt]``
+    trains ToyCLIP 1; ``--corpus web`` trains ToyCLIP 2 on the pocket web
+    (default steps 1600, pool 65,536, checkpoint ``toyclip2.pt``), whose
+    report adds the 64-way accuracy in every domain and photo context.
     """
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--steps", type=int, default=800)
+    parser.add_argument("--corpus", choices=CORPORA, default="pocket")
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--pool-size", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=CHECKPOINT)
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    web_corpus = args.corpus == "web"
+    args.steps = args.steps or (1600 if web_corpus else 800)
+    args.pool_size = args.pool_size or (65_536 if web_corpus else 40_960)
+    args.out = args.out or (CHECKPOINT2 if web_corpus else CHECKPOINT)
     torch.set_num_threads(args.threads)
     config = {
         "n_steps": args.steps,
@@ -324,14 +397,18 @@ def main(argv: Sequence[str] | None = None) -> dict:
         "lr": args.lr,
         "seed": args.seed,
     }
+    if web_corpus:
+        config.update(corpus="web", pool_size=args.pool_size)
     start, cpu_start = time.perf_counter(), time.process_time()
     model, history = pretrain(**config, log_every=100)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     path = save_checkpoint(model, args.out)
     loaded, _, _ = load(path)
     metrics = evaluate(loaded)
+    conditions = evaluate_conditions(loaded) if web_corpus else None
     report = {
         "model": MODEL_NAME,
+        "backbone": "toyclip2" if web_corpus else "toyclip",
         "config_file": "zslkit/configs/ToyCLIP.json",
         "checkpoint": path.name,
         "size_bytes": path.stat().st_size,
@@ -340,8 +417,10 @@ def main(argv: Sequence[str] | None = None) -> dict:
         + ", ".join(f"{k}={v!r}" for k, v in config.items())
         + ")",
         "command": "python -m zslkit.lab.toyclip "
-        f"--steps {args.steps} --batch-size {args.batch_size} --lr {args.lr} --seed {args.seed}",
-        "training": {**config, **training_defaults()},
+        + (f"--corpus web --pool-size {args.pool_size} " if web_corpus else "")
+        + f"--steps {args.steps} --batch-size {args.batch_size} --lr {args.lr} --seed {args.seed}"
+        + (f" --threads {args.threads}" if args.threads != 1 else ""),
+        "training": {**training_defaults(), **config},
         "train_seconds": round(seconds, 1),
         "train_cpu_seconds": round(cpu_seconds, 1),
         "threads": args.threads,
@@ -355,13 +434,31 @@ def main(argv: Sequence[str] | None = None) -> dict:
             "call": "zslkit.lab.toyclip.evaluate(model)",
         },
         "metrics": {k: round(v, 4) for k, v in metrics.items()},
+        **(
+            {
+                "conditions": {k: round(v, 4) for k, v in conditions.items()},
+                "conditions_call": "zslkit.lab.toyclip.evaluate_conditions(model)",
+                "corpus": {
+                    "domain_mix": web.DOMAIN_MIX,
+                    "context_mix": web.CONTEXT_MIX,
+                    "context_mention": web.CONTEXT_MENTION,
+                    "synonym_prob": web.SYNONYM_PROB,
+                    "word_order_prob": web.WORD_ORDER_PROB,
+                    "language": "data/templates/pocket_web.json",
+                },
+            }
+            if web_corpus
+            else {}
+        ),
         "history": [
             {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
             for row in history
         ],
     }
-    if args.out == CHECKPOINT:
-        REPORT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if args.out in (CHECKPOINT, CHECKPOINT2):
+        (REPORT2 if args.out == CHECKPOINT2 else REPORT).write_text(
+            json.dumps(report, indent=2) + "\n", encoding="utf-8"
+        )
     print(json.dumps({k: report[k] for k in ("train_seconds", "size_bytes", "metrics")}, indent=2))
     return report
 

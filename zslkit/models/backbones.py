@@ -2,8 +2,11 @@
 
 ``load_backbone(name, pretrained)`` gives ``(model, preprocess, tokenizer)``:
 
-* ``"toyclip"`` - the project's pocket CLIP, trained from scratch on the
-  pocket world and shipped in ``data/checkpoints/toyclip.pt``;
+* ``"toyclip"`` - the project's pocket CLIP, trained from scratch on
+  photos of the pocket world and shipped in ``data/checkpoints/toyclip.pt``;
+* ``"toyclip2"`` - the same architecture trained on the pocket web
+  (:mod:`zslkit.data.web`: several domains and photo contexts that the
+  captions name), shipped in ``data/checkpoints/toyclip2.pt``;
 * any open_clip architecture (``open_clip.list_models()``: ``"ViT-B-32"``,
   ``"RN50"``, ...) with ``pretrained`` an open_clip tag (``"openai"``,
   ``"laion2b_s34b_b79k"``), a local checkpoint file, or ``None`` / ``"none"``
@@ -34,12 +37,16 @@ from zslkit.checks import resolve_device
 
 BACKBONES: dict[str, str] = {
     "toyclip": "pocket CLIP trained from scratch on the pocket world (ships with the project)",
+    "toyclip2": "pocket CLIP trained on the pocket web: domains and contexts in the captions",
     "ViT-B-32": "open_clip ViT-B/32; tags e.g. 'openai', 'laion2b_s34b_b79k'",
     "ViT-B-16": "open_clip ViT-B/16; tags e.g. 'openai', 'laion2b_s34b_b88k'",
     "RN50": "open_clip ResNet-50; tags e.g. 'openai', 'yfcc15m'",
     "ViT-L-14": "open_clip ViT-L/14; tags e.g. 'openai', 'laion2b_s32b_b82k'",
 }
 """Backbones the book uses, with a one-line note. Any open_clip architecture also works."""
+
+TOYCLIPS = ("toyclip", "toyclip2")
+"""The project's own backbones (one architecture, two pretraining corpora)."""
 
 OFFLINE_ENV_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 PROBE_TIMEOUT_S = 1.5
@@ -51,10 +58,10 @@ class WeightsUnavailableError(RuntimeError):
 
 
 def list_backbones() -> list[str]:
-    """Every name :func:`load_backbone` accepts: ``"toyclip"``, then open_clip's architectures."""
+    """Every name :func:`load_backbone` accepts: the ToyCLIPs, then open_clip's architectures."""
     import open_clip
 
-    return ["toyclip"] + list(open_clip.list_models())
+    return list(TOYCLIPS) + list(open_clip.list_models())
 
 
 def load_backbone(
@@ -67,10 +74,11 @@ def load_backbone(
 
     Parameters
     ----------
-    name : ``"toyclip"`` or an open_clip architecture (``open_clip.list_models()``).
+    name : ``"toyclip"``, ``"toyclip2"`` or an open_clip architecture
+        (``open_clip.list_models()``).
     pretrained : for open_clip architectures: a tag (``"openai"``), a local
         checkpoint path, or ``None`` / ``"none"`` for random weights. For
-        ``"toyclip"``: ``None`` (the shipped checkpoint) or a checkpoint path.
+        the ToyCLIPs: ``None`` (the shipped checkpoint) or a checkpoint path.
     device : ``"cpu"``, ``"cuda"`` or ``"auto"``.
     cache_dir : where open_clip keeps downloaded weights; ``None`` uses the
         defaults (the Hugging Face hub cache, ``~/.cache/clip`` for URLs).
@@ -97,8 +105,8 @@ def load_backbone(
         raise ValueError(
             f"name={name!r} must be a string; choose 'toyclip' or an open_clip architecture"
         )
-    if name.lower() == "toyclip":
-        return _load_toyclip(pretrained, device)
+    if name.lower() in TOYCLIPS:
+        return _load_toyclip(pretrained, device, name.lower())
     if name not in open_clip.list_models():
         raise ValueError(
             f"name={name!r} is not a known backbone; choose one of {list(BACKBONES)} "
@@ -151,23 +159,26 @@ def load_backbone(
     return model, preprocess, open_clip.get_tokenizer(name)
 
 
-def _load_toyclip(pretrained: str | None, device: str) -> tuple[Any, Callable, Callable]:
+def _load_toyclip(
+    pretrained: str | None, device: str, name: str = "toyclip"
+) -> tuple[Any, Callable, Callable]:
     import open_clip
 
     from zslkit.models import toyclip
 
     toyclip.register()
-    path = Path(toyclip.CHECKPOINT if pretrained is None else pretrained)
+    shipped = toyclip.CHECKPOINT2 if name == "toyclip2" else toyclip.CHECKPOINT
+    path = Path(shipped if pretrained is None else pretrained)
     if not path.is_file():
         raise FileNotFoundError(
-            f"ToyCLIP checkpoint not found at {path}; it ships with the project "
-            "(data/checkpoints/toyclip.pt) and can be retrained with zslkit.lab.toyclip"
+            f"{name} checkpoint not found at {path}; it ships with the project "
+            f"(data/checkpoints/{shipped.name}) and can be retrained with zslkit.lab.toyclip"
         )
     model, _, preprocess = open_clip.create_model_and_transforms(
         "ToyCLIP", pretrained=str(path), device=device
     )
     model.eval()
-    model.zslkit_id = {"backbone": "toyclip", "weights": file_id(path)}
+    model.zslkit_id = {"backbone": name, "weights": file_id(path)}
     return model, preprocess, open_clip.get_tokenizer("ToyCLIP")
 
 

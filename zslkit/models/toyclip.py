@@ -32,6 +32,9 @@ MODEL_NAME = "ToyCLIP"
 CONFIG_PATH = PACKAGE_DIR / "configs" / f"{MODEL_NAME}.json"
 CHECKPOINT = data_dir() / "checkpoints" / "toyclip.pt"
 REPORT = data_dir() / "checkpoints" / "toyclip.json"
+CHECKPOINT2 = data_dir() / "checkpoints" / "toyclip2.pt"
+"""ToyCLIP 2: the same architecture pretrained on the pocket web (:mod:`zslkit.data.web`)."""
+REPORT2 = data_dir() / "checkpoints" / "toyclip2.json"
 
 
 def register() -> None:

@@ -49,6 +49,7 @@ from zslkit.paths import data_dir
 
 CORRECTIONS = ("both", "test", "reference", "none")
 REFERENCE_POCKET = "pocket_pretraining"
+REFERENCE_WEB = "pocket_web"  # ToyCLIP 2's pretraining distribution (zslkit.data.web)
 _CHUNK_ELEMENTS = 2**24  # logits held at once while scoring (64 MB in float32)
 _REFERENCE_SALT = 0x7A7065  # keeps reference draws apart from ToyCLIP's own pretraining pool
 
@@ -219,9 +220,9 @@ class ZPE:
 # --------------------------------------------------------------------------
 # The reference sample
 # --------------------------------------------------------------------------
-def _toyclip_off_palette() -> float:
-    """The share of off-palette objects in the shipped ToyCLIP's pretraining data (its training report)."""
-    with open(data_dir() / "checkpoints" / "toyclip.json", encoding="utf-8") as f:
+def _toyclip_off_palette(report: str = "toyclip.json") -> float:
+    """The share of off-palette objects in a shipped ToyCLIP's pretraining data (its training report)."""
+    with open(data_dir() / "checkpoints" / report, encoding="utf-8") as f:
         return float(json.load(f)["training"]["off_palette"])
 
 
@@ -229,7 +230,7 @@ def list_reference_datasets() -> list[str]:
     """Every name :func:`reference_dataset` accepts: the pocket pretraining distribution, then the datasets."""
     from zslkit.data.datasets import list_datasets
 
-    return [REFERENCE_POCKET] + list_datasets()
+    return [REFERENCE_POCKET, REFERENCE_WEB] + list_datasets()
 
 
 def reference_dataset(
@@ -248,7 +249,11 @@ def reference_dataset(
         the shipped ToyCLIP was pretrained on
         (:func:`zslkit.data.world.pretraining_set`: the seen classes, photo style,
         with the share of off-palette objects of its training report
-        ``data/checkpoints/toyclip.json``). Otherwise a dataset of :func:`zslkit.data.datasets.list_datasets`
+        ``data/checkpoints/toyclip.json``); ``"pocket_web"``: fresh images
+        from ToyCLIP 2's pretraining distribution
+        (:func:`zslkit.data.web.pretraining_set`: its domains and photo
+        contexts, never the held-out background; off-palette share from
+        ``data/checkpoints/toyclip2.json``). Otherwise a dataset of :func:`zslkit.data.datasets.list_datasets`
         (e.g. ``"imagenet"``), of which ``n`` images of ``split`` are drawn
         at random; for a real CLIP, a broad dataset is the closest stand-in
         for its web-scale pretraining data (the paper used LAION-400M).
@@ -282,6 +287,22 @@ def reference_dataset(
             "renderer": hashlib.sha256(Path(world.__file__).read_bytes()).hexdigest()[:16],
         }
         return PocketDataset(images, labels, world.load_split()["seen"], [], transform, cache_id)
+    if name == REFERENCE_WEB:
+        from zslkit.data import web
+
+        off_palette = _toyclip_off_palette("toyclip2.json")
+        images, _, records = web.pretraining_set(n, seed=draw_seed, off_palette=off_palette)
+        cache_id = {
+            "dataset": REFERENCE_WEB,
+            "n": n,
+            "seed": seed,
+            "off_palette": off_palette,
+            "renderer": hashlib.sha256(
+                Path(world.__file__).read_bytes() + Path(web.__file__).read_bytes()
+            ).hexdigest()[:16],
+        }
+        seen = world.load_split()["seen"]
+        return PocketDataset(images, records["labels"], seen, [], transform, cache_id)
     base = load_dataset(name, split, root, transform=None)
     if n > len(base):
         raise ValueError(
