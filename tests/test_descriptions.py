@@ -137,3 +137,103 @@ def test_missing_file_or_class_gives_a_clear_error():
         load_descriptions("no_such_dataset")
     with pytest.raises(ValueError, match="pink star"):
         class_descriptions("pocket", ["red star", "pink star"])
+
+
+# Chapter 22 on ToyCLIP 2: Menon & Vondrick's score and WaffleCLIP's control -------------------
+
+
+def test_descriptor_sentence_follows_menon_and_vondricks_rule():
+    from zslkit.vlm.descriptions import descriptor_sentence, menon_prompts
+
+    # the cases of make_descriptor_sentence in the authors' code, worked by hand
+    assert descriptor_sentence("a red shape.") == "which is a red shape"
+    assert descriptor_sentence("an orange shape.") == "which is an orange shape"
+    assert descriptor_sentence("used for flying") == "which is used for flying"
+    assert descriptor_sentence("has four legs") == "which has four legs"
+    assert descriptor_sentence("often found in water") == "which often found in water"
+    assert descriptor_sentence("long thin beak") == "which has long thin beak"
+    prompts = menon_prompts(["red star"], {"red star": ["a red shape.", "a star."]})
+    assert prompts == {"red star": ["red star, which is a red shape", "red star, which is a star"]}
+    with pytest.raises(ValueError, match="pink star"):
+        menon_prompts(["pink star"], {"red star": ["a star."]})
+
+
+def test_mean_of_cosines_equals_a_direct_open_clip_computation(toy):
+    model, tokenizer = toy
+    prompts = {
+        "red star": ["red star, which is a red shape", "red star, which is a star"],
+        "sea": ["sea, which has waves", "sea, which is open water", "sea, which is blue"],
+    }
+    weights = description_classifier(
+        model, tokenizer, ["sea", "red star"], prompts, renormalise=False
+    )
+    torch.manual_seed(1)
+    images = torch.nn.functional.normalize(torch.randn(5, weights.shape[0]), dim=-1)
+    for c, name in enumerate(["sea", "red star"]):
+        with torch.no_grad():
+            t = model.encode_text(tokenizer(prompts[name])).float()
+        cosines = torch.nn.functional.cosine_similarity(images[:, None], t[None], dim=-1)
+        torch.testing.assert_close(images @ weights[:, c], cosines.mean(1), rtol=0, atol=1e-5)
+    renormalised = description_classifier(model, tokenizer, ["sea", "red star"], prompts)
+    torch.testing.assert_close(
+        renormalised, weights / weights.norm(dim=0, keepdim=True), rtol=0, atol=1e-6
+    )
+
+
+def test_waffle_descriptors_are_shared_random_words_and_characters():
+    from zslkit.vlm.descriptions import control_words, waffle_descriptors, waffle_prompts
+
+    names = world.class_names()
+    words = control_words(names)
+    attribute_words = {v for values in world.ATTRIBUTES.values() for v in values}
+    assert words and not (set(words) & attribute_words)
+    assert not {"crimson", "disc", "stars", "circles"} & set(words)
+    out = waffle_descriptors(names, 4, seed=3)
+    assert out == waffle_descriptors(names, 4, seed=3) and out != waffle_descriptors(names, 4, 4)
+    # class names have 2 words of mean length round(mean) -> 2 words cut to that length
+    word_len = round(sum(sum(map(len, c.split())) / 2 for c in names) / len(names))
+    for w in out[0::2]:
+        assert len(w.split()) == 2
+        assert all(any(v[:word_len] == x for v in words) for x in w.split())
+    for w in out[1::2]:
+        groups = w.split(", ")
+        assert len(groups) == 2 and len(set(map(len, groups))) == 1
+    prompts = waffle_prompts(names[:3], 2, seed=0)
+    shared = [p.split(", ", 1)[1] for p in prompts[names[0]]]
+    assert all([p.split(", ", 1)[1] for p in prompts[c]] == shared for c in names[:3])
+    with pytest.raises(ValueError, match="n"):
+        waffle_descriptors(names, 0)
+
+
+def test_correct_by_method_and_compare_over_seeds_by_hand():
+    import numpy as np
+    from scipy import stats
+
+    from zslkit.vlm.descriptions import compare_over_seeds, correct_by_method
+
+    features = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    good, bad = torch.eye(2), torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    got = correct_by_method({"good": good, "half": [good, bad]}, features, [0, 1, 1])
+    assert got["good"].tolist() == [True, True, False]
+    assert got["half"].tolist() == [0.5, 0.5, 0.5]
+    rng = np.random.default_rng(0)
+    runs, labels = [], []
+    for n in (40, 50, 60):
+        y = rng.integers(0, 3, n)
+        runs.append({"a": rng.random(n) < 0.8, "b": rng.random(n) < 0.6})
+        labels.append(y)
+    res = compare_over_seeds(runs, labels, "a", "b", classes=[0, 1], n_resamples=1000)
+    diffs = [
+        r["a"][np.isin(y, [0, 1])].mean() - r["b"][np.isin(y, [0, 1])].mean()
+        for r, y in zip(runs, labels)
+    ]
+    np.testing.assert_allclose(res["estimates"], diffs)
+    np.testing.assert_allclose([iv.estimate for iv in res["per_seed"]], diffs)
+    low, high = stats.t.interval(0.95, 2, loc=np.mean(diffs), scale=stats.sem(diffs))
+    np.testing.assert_allclose([res["over_seeds"].low, res["over_seeds"].high], [low, high])
+    pooled_a = np.concatenate([r["a"][np.isin(y, [0, 1])] for r, y in zip(runs, labels)])
+    pooled_b = np.concatenate([r["b"][np.isin(y, [0, 1])] for r, y in zip(runs, labels)])
+    assert res["pooled"].estimate == pytest.approx(pooled_a.mean() - pooled_b.mean())
+    assert compare_over_seeds(runs, labels, "a", "b", per_seed=False)["per_seed"] is None
+    with pytest.raises(ValueError, match="zpe"):
+        compare_over_seeds(runs, labels, "a", "zpe")

@@ -21,10 +21,6 @@ from zslkit.nbtools.evidence import (
 )
 
 NOT_YET_CONVERTED = {
-    "20_prompt_ensembling",
-    "21_zpe",
-    "22_descriptions",
-    "23_loki",
     "25_concept_frequency",
     "26_contrastive_losses",
     "30_training_free_adapters",

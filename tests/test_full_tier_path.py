@@ -19,7 +19,20 @@ FULL_TIER_RUNS = {
         ("zsl_", "gzsl_", "domain_"),
     ),
     "24_domain_shift": (
-        ["-p", "n_per_class", "1", "-p", "domains", "photo,sketch", "-p", "n_reference", "16"],
+        [
+            "-p",
+            "n_per_class",
+            "1",
+            "-p",
+            "domains",
+            "photo,sketch",
+            "-p",
+            "n_reference",
+            "16",
+            "-p",
+            "template_set",
+            "simple7",
+        ],
         ("top1_",),
     ),
     "30_training_free_adapters": (

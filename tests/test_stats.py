@@ -114,3 +114,16 @@ def test_bad_arguments_are_named(bad):
 def test_unpaired_lengths_are_refused():
     with pytest.raises(ValueError, match="same length"):
         paired_bootstrap([1, 0, 1], [1, 0])
+
+
+def test_interval_figures_name_the_three_numbers_a_notebook_records():
+    from zslkit.stats import Interval, interval_figures, intervals_as_figures
+
+    ci = Interval(estimate=0.012, low=-0.004, high=0.028, confidence=0.95, method="test")
+    assert interval_figures("gap", ci, scale=100) == pytest.approx(
+        {"gap": 1.2, "gap_ci_low": -0.4, "gap_ci_high": 2.8}
+    )
+    both = intervals_as_figures({"a": ci, "b": ci}, prefix="x_")
+    assert set(both) == {"x_a", "x_a_ci_low", "x_a_ci_high", "x_b", "x_b_ci_low", "x_b_ci_high"}
+    with pytest.raises(ValueError, match="Interval"):
+        interval_figures("gap", (0.1, 0.0, 0.2))

@@ -150,3 +150,27 @@ def t_interval(values, confidence: float = 0.95) -> Interval:
         return Interval(mean, mean, mean, confidence, f"t interval over {x.size} seeds")
     low, high = stats.t.interval(confidence, x.size - 1, loc=mean, scale=sem)
     return Interval(mean, float(low), float(high), confidence, f"t interval over {x.size} seeds")
+
+
+def interval_figures(name: str, interval: Interval, scale: float = 1.0) -> dict[str, float]:
+    """``{name: estimate, name_ci_low: low, name_ci_high: high}`` of an :class:`Interval`.
+
+    The form in which a notebook records a comparison and glues it into its
+    prose (``zslkit.record(**interval_figures("gap", ci))``). ``scale=100``
+    gives accuracy differences in points.
+    """
+    if not isinstance(interval, Interval):
+        raise ValueError(f"interval={interval!r} is not a zslkit.stats.Interval")
+    return {
+        name: scale * float(interval.estimate),
+        f"{name}_ci_low": scale * float(interval.low),
+        f"{name}_ci_high": scale * float(interval.high),
+    }
+
+
+def intervals_as_figures(intervals, prefix: str = "", scale: float = 1.0) -> dict[str, float]:
+    """:func:`interval_figures` of every ``{key: Interval}``, each named ``prefix + key``."""
+    out: dict[str, float] = {}
+    for key, interval in intervals.items():
+        out.update(interval_figures(prefix + key, interval, scale))
+    return out

@@ -37,6 +37,7 @@ from sklearn.neighbors import NearestNeighbors
 from zslkit.checks import check_choice, check_range
 from zslkit.classic.base import l2_normalize
 from zslkit.metrics import per_class_accuracy
+from zslkit.stats import interval_figures  # noqa: F401  (re-exported: chapter 14)
 
 
 def knn_affinity(features, n_neighbors: int = 10, metric: str = "cosine") -> sp.csr_matrix:
@@ -370,15 +371,3 @@ def pseudo_unseen_split(labels, seen, n_unseen: int, shares=None, seed: int = 0)
     fit_idx = np.flatnonzero(np.isin(labels, np.setdiff1d(seen, pseudo_unseen)))
     val_idx = class_subset(labels, pseudo_unseen, shares, seed)
     return fit_idx, val_idx, pseudo_unseen
-
-
-def interval_figures(name: str, interval) -> dict:
-    """``{name: estimate, name_ci_low: low, name_ci_high: high}`` of an Interval, to record and glue.
-
-    Taught in: notebooks/14_transductive.ipynb.
-    """
-    return {
-        name: interval.estimate,
-        f"{name}_ci_low": interval.low,
-        f"{name}_ci_high": interval.high,
-    }

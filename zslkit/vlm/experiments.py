@@ -39,6 +39,8 @@ SUMMARY_COLUMNS = {
     "predicted_absent": "pred. absent",
     "distance": "E[d]",
     "mistake_distance": "E[d | wrong]",
+    "sq_distance": "E[d^2]",
+    "mistake_sq_distance": "E[d^2 | wrong]",
 }
 """Statistics of :func:`loki_summary` and their column headers in chapter 23's table."""
 
@@ -604,10 +606,15 @@ def label_distances(
     templates: Sequence | None = None,
     device: str = "cpu",
 ) -> np.ndarray:
-    """(C, C) metric on the labels: ``"attributes"`` (pocket attributes that differ) or ``"text"``.
+    """(C, C) metric on the labels: ``"graded"``, ``"attributes"`` or ``"text"``.
 
-    ``"text"`` is the Euclidean distance between the classes' zero-shot
-    text embeddings (prompt ensemble of ``templates``).
+    ``"graded"`` is the pocket metric ``d = d_rgb(colours) + [shapes differ]``
+    (RGB distance of the two colours over the palette's largest, in (0, 1],
+    plus 1 when the shapes differ: :func:`zslkit.data.world.class_distance_matrix`
+    with ``colour_metric="rgb"``); ``"attributes"`` counts the pocket
+    attributes that differ (only 1 or 2 between distinct classes); ``"text"``
+    is the Euclidean distance between the classes' zero-shot text embeddings
+    (prompt ensemble of ``templates``).
 
     Taught in: notebooks/23_loki.ipynb
     """
@@ -616,6 +623,8 @@ def label_distances(
 
     if metric == "attributes":
         return world.class_distance_matrix(class_names)
+    if metric == "graded":
+        return world.class_distance_matrix(class_names, colour_metric="rgb")
     return text_distance_matrix(
         zero_shot_classifier(model, tokenizer, class_names, templates, device).T
     )
@@ -665,6 +674,7 @@ def loki_summary(labels: Any, pred: Any, label_ids: Any, distances: Any) -> dict
     absent_ids = np.setdiff1d(np.arange(len(distances)), label_ids)
     known, absent = np.isin(labels, label_ids), np.isin(labels, absent_ids)
     dist = expected_distance(labels, pred, distances)
+    sq = expected_distance(labels, pred, distances, squared=True)
     return {
         "top1": per_class_accuracy(labels, pred),
         "top1_known": per_class_accuracy(labels[known], pred[known]),
@@ -672,11 +682,18 @@ def loki_summary(labels: Any, pred: Any, label_ids: Any, distances: Any) -> dict
         "predicted_absent": float(np.isin(pred, absent_ids).mean()),
         "distance": dist["mean"],
         "mistake_distance": dist["mistakes"],
+        "sq_distance": sq["mean"],
+        "mistake_sq_distance": sq["mistakes"],
     }
 
 
 def loki_scale_sweep(
-    loki: Any, similarities: Any, scales: Sequence[float], labels: Any, distances: Any
+    loki: Any,
+    similarities: Any,
+    scales: Sequence[float],
+    labels: Any,
+    distances: Any,
+    n_resamples: int = 0,
 ) -> dict[str, list[float]]:
     """Loki and the arg max at each softmax scale ``s`` of the similarities.
 
@@ -686,33 +703,49 @@ def loki_scale_sweep(
         input is the probability matrix) and with its label set.
     similarities : (n, K) cosine similarities of the images to the K labels.
     scales : the scales ``s``; the probabilities are ``softmax(s * similarities)``.
+    n_resamples : when positive, also the paired bootstrap interval of
+        Loki minus argmax in ``E[d^2]`` at each scale
+        (:func:`zslkit.vlm.loki.distance_gap`, 95 %, seed 0).
 
     Returns
     -------
-    {"argmax", "loki": mean distance d(y, prediction); "absent_top1",
-    "known_top1": Loki's per-class top-1 on absent and known classes}, one
-    value per scale.
+    {"argmax", "loki": mean distance d(y, prediction); "argmax_sq",
+    "loki_sq": mean squared distance; "argmax_mistake_sq", "loki_mistake_sq":
+    mean squared distance of the wrong predictions; "absent_top1",
+    "known_top1": Loki's per-class top-1 on absent and known classes;
+    "predicted_absent": Loki's share of predictions outside the label set;
+    with ``n_resamples``: "gap", "gap_low", "gap_high"}, one value per scale.
 
     Taught in: notebooks/23_loki.ipynb
     """
     from scipy.special import softmax
 
-    from zslkit.vlm.loki import expected_distance
+    from zslkit.vlm.loki import distance_gap, expected_distance
 
     labels = np.asarray(labels)
     label_ids = loki.label_set_
     absent_ids = np.setdiff1d(np.arange(len(distances)), label_ids)
     known, absent = np.isin(labels, label_ids), np.isin(labels, absent_ids)
-    sweep = {"argmax": [], "loki": [], "absent_top1": [], "known_top1": []}
+    keys = ["argmax", "loki", "argmax_sq", "loki_sq", "argmax_mistake_sq", "loki_mistake_sq"]
+    keys += ["absent_top1", "known_top1", "predicted_absent"]
+    keys += ["gap", "gap_low", "gap_high"] if n_resamples else []
+    sweep = {k: [] for k in keys}
     for s in scales:
         probs = softmax(s * similarities, axis=1)
-        sweep["argmax"].append(
-            expected_distance(labels, loki.predict_argmax(probs), distances)["mean"]
-        )
-        pred = loki.predict(probs)
-        sweep["loki"].append(expected_distance(labels, pred, distances)["mean"])
+        pred, arg = loki.predict(probs), loki.predict_argmax(probs)
+        for rule, p in (("argmax", arg), ("loki", pred)):
+            sq = expected_distance(labels, p, distances, squared=True)
+            sweep[rule].append(expected_distance(labels, p, distances)["mean"])
+            sweep[f"{rule}_sq"].append(sq["mean"])
+            sweep[f"{rule}_mistake_sq"].append(sq["mistakes"])
         sweep["absent_top1"].append(per_class_accuracy(labels[absent], pred[absent]))
         sweep["known_top1"].append(per_class_accuracy(labels[known], pred[known]))
+        sweep["predicted_absent"].append(float(np.isin(pred, absent_ids).mean()))
+        if n_resamples:
+            gap = distance_gap(labels, pred, arg, distances, n_resamples=n_resamples)
+            sweep["gap"].append(gap.estimate)
+            sweep["gap_low"].append(gap.low)
+            sweep["gap_high"].append(gap.high)
     return sweep
 
 
@@ -752,6 +785,83 @@ def plot_loki_sweep(
         ax.set_xscale("log")
         ax.set_xlabel("softmax scale s")
         ax.legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_loki_squared_sweep(
+    scales: Sequence[float],
+    sweep: Mapping[str, Sequence[float]],
+    scale: float,
+    validation_scale: float,
+    absent_share: float,
+    metric: str = "graded",
+    title: str = "",
+):
+    """E[d^2] (left) and where Loki's predictions go (right) against the softmax scale.
+
+    Left: ``E[d^2]`` of the arg max and of Loki (error bars: the 95 % paired
+    bootstrap interval of Loki minus argmax, ``sweep["gap_low"/"gap_high"]``
+    of :func:`loki_scale_sweep`, drawn around Loki's value), and dashed
+    ``E[d^2 | wrong]`` of both. Right: Loki's per-class top-1 on known and
+    absent classes and its share of predictions outside the label set, with
+    ``absent_share`` (the share of test images whose class is absent).
+    Dotted and dash-dotted verticals: the backbone's ``scale`` and the
+    ``validation_scale``. Returns the Figure. Taught in: notebooks/23_loki.ipynb
+    """
+    fig, axes = _figure(1, 2, figsize=(10, 4.8))
+    argmax, loki = np.asarray(sweep["argmax_sq"]), np.asarray(sweep["loki_sq"])
+    bars = [loki - (argmax + np.asarray(sweep["gap_low"]))]
+    bars.append(argmax + np.asarray(sweep["gap_high"]) - loki)
+    axes[0].plot(scales, argmax, "o-", color=style.colour(0), label="argmax, E[d^2]")
+    axes[0].errorbar(
+        scales,
+        loki,
+        yerr=np.clip(bars, 0, None),
+        fmt="s-",
+        capsize=2,
+        color=style.colour(1),
+        label="Loki, E[d^2] (95 % CI of gap)",
+    )
+    for rule, k, marker in (("argmax", 0, "o--"), ("Loki", 1, "s--")):
+        key = f"{rule.lower()}_mistake_sq"
+        axes[0].plot(
+            scales,
+            sweep[key],
+            marker,
+            color=style.colour(k),
+            mfc="none",
+            label=f"{rule}, E[d^2 | wrong]",
+        )
+    axes[0].set_ylabel(f"squared distance d(y, prediction)^2\n({metric} metric)")
+    axes[1].plot(
+        scales, sweep["known_top1"], "s--", color=style.colour(1), label="Loki top-1, known"
+    )
+    axes[1].plot(
+        scales, sweep["absent_top1"], "s-", color=style.colour(1), label="Loki top-1, absent"
+    )
+    axes[1].plot(
+        scales,
+        sweep["predicted_absent"],
+        "^:",
+        color=style.colour(2),
+        label="Loki: share predicted absent",
+    )
+    axes[1].axhline(absent_share, color=style.FAINT, label="share of absent-class images")
+    axes[1].set_ylabel("fraction")
+    axes[1].set_ylim(-0.03, 1.03)
+    for ax in axes:
+        ax.axvline(scale, color=style.MUTED, linestyle=":", label=f"learned scale {scale:.1f}")
+        ax.axvline(
+            validation_scale,
+            color=style.MUTED,
+            linestyle="-.",
+            label=f"chosen on validation {validation_scale:.1f}",
+        )
+        ax.set_xscale("log")
+        ax.set_xlabel("softmax scale s")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -18,7 +18,10 @@ fixed linear map of the model's outputs followed by an arg min.
   or wrapping any classifier with ``predict_proba`` (e.g.
   :class:`zslkit.models.zeroshot.ZeroShotClassifier`);
 * :func:`expected_distance` measures predictions by their metric distance
-  to the true labels; :func:`text_distance_matrix` makes a metric from class
+  to the true labels (:func:`per_item_distance` item by item), and
+  :func:`distance_gap` compares two rules in ``E[d^2]`` (or ``E[d]``, or over
+  their mistakes only) with a paired bootstrap over test items;
+  :func:`text_distance_matrix` makes a metric from class
   text embeddings when the label space comes with none.
 
 Taught in: notebooks/23_loki.ipynb
@@ -29,6 +32,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+
+from zslkit.stats import interval_figures  # noqa: F401  (re-exported: chapter 23)
 
 
 def _to_numpy(x: Any) -> np.ndarray:
@@ -230,18 +235,10 @@ def expected_distance(
     wrong predictions only (``nan`` if there are none); ``"error_rate"``: the
     fraction wrong. ``mean = error_rate * mistakes``.
     """
-    d = _check_distances(distances)
-    y = np.asarray(_to_numpy(labels), dtype=np.int64)
-    y_hat = np.asarray(_to_numpy(predictions), dtype=np.int64)
-    if y.shape != y_hat.shape or y.ndim != 1:
-        raise ValueError(
-            f"labels and predictions must be 1-d of the same length, got {y.shape} and {y_hat.shape}"
-        )
-    for name, v in (("labels", y), ("predictions", y_hat)):
-        if v.size and (v.min() < 0 or v.max() >= d.shape[0]):
-            raise ValueError(f"{name} holds indices outside [0, {d.shape[0] - 1}]")
-    dist = d[y, y_hat] ** (2 if squared else 1)
-    wrong = y != y_hat
+    dist = per_item_distance(labels, predictions, distances, squared)
+    wrong = np.asarray(_to_numpy(labels), dtype=np.int64) != np.asarray(
+        _to_numpy(predictions), dtype=np.int64
+    )
     return {
         "mean": float(dist.mean()) if dist.size else float("nan"),
         "mistakes": float(dist[wrong].mean()) if wrong.any() else float("nan"),
@@ -269,3 +266,106 @@ def text_distance_matrix(text_features: Any) -> np.ndarray:
     dist = np.sqrt(np.clip(2.0 - 2.0 * gram, 0.0, None))
     np.fill_diagonal(dist, 0.0)
     return dist
+
+
+def per_item_distance(
+    labels: Any, predictions: Any, distances: Any, squared: bool = False
+) -> np.ndarray:
+    """``d(y_i, y_hat_i)`` (or its square) for each item: what :func:`expected_distance` averages.
+
+    Parameters
+    ----------
+    labels, predictions : (n,) integer indices into ``Y``.
+    distances : (N, N) metric over ``Y``.
+    squared : return ``d^2`` instead of ``d``.
+
+    Returns
+    -------
+    (n,) float array, 0 where the prediction is right.
+
+    Taught in: notebooks/23_loki.ipynb
+    """
+    d = _check_distances(distances)
+    y = np.asarray(_to_numpy(labels), dtype=np.int64)
+    y_hat = np.asarray(_to_numpy(predictions), dtype=np.int64)
+    if y.shape != y_hat.shape or y.ndim != 1:
+        raise ValueError(
+            f"labels and predictions must be 1-d of the same length, got {y.shape} and {y_hat.shape}"
+        )
+    for name, v in (("labels", y), ("predictions", y_hat)):
+        if v.size and (v.min() < 0 or v.max() >= d.shape[0]):
+            raise ValueError(f"{name} holds indices outside [0, {d.shape[0] - 1}]")
+    return d[y, y_hat] ** (2 if squared else 1)
+
+
+def distance_gap(
+    labels: Any,
+    predictions_a: Any,
+    predictions_b: Any,
+    distances: Any,
+    squared: bool = True,
+    mistakes: bool = False,
+    confidence: float = 0.95,
+    n_resamples: int = 10_000,
+    seed: int = 0,
+):
+    """Rule A minus rule B in mean (squared) distance, with a paired bootstrap over test items.
+
+    Parameters
+    ----------
+    labels, predictions_a, predictions_b : (n,) integer indices into ``Y``;
+        the two rules' predictions on the same n test items.
+    distances : (N, N) metric over ``Y``.
+    squared : compare ``E[d^2]`` (what Loki minimises, the default) or ``E[d]``.
+    mistakes : compare the means over each rule's own wrong predictions
+        (``E[d^2 | wrong]``), a ratio of two sums per rule; otherwise the
+        means over all n items (0 for a right prediction).
+    confidence, n_resamples, seed : of the percentile bootstrap. Items are
+        resampled together for both rules (``scipy.stats.bootstrap`` with
+        ``paired=True``; :func:`zslkit.stats.paired_bootstrap` when
+        ``mistakes`` is False).
+
+    Returns
+    -------
+    :class:`zslkit.stats.Interval`: estimate A - B with its interval
+    (negative: A's predictions land nearer the truth).
+
+    Taught in: notebooks/23_loki.ipynb
+    """
+    from scipy import stats as sps
+
+    from zslkit.stats import Interval, paired_bootstrap
+
+    da = per_item_distance(labels, predictions_a, distances, squared)
+    db = per_item_distance(labels, predictions_b, distances, squared)
+    if not mistakes:
+        return paired_bootstrap(da, db, confidence, n_resamples, seed)
+    y = np.asarray(_to_numpy(labels), dtype=np.int64)
+    wa = (np.asarray(_to_numpy(predictions_a), dtype=np.int64) != y).astype(float)
+    wb = (np.asarray(_to_numpy(predictions_b), dtype=np.int64) != y).astype(float)
+    if wa.sum() == 0 or wb.sum() == 0:
+        raise ValueError("mistakes=True needs at least one wrong prediction of each rule")
+
+    def gap(a, w_a, b, w_b, axis=-1):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (a * w_a).sum(axis) / w_a.sum(axis) - (b * w_b).sum(axis) / w_b.sum(axis)
+
+    res = sps.bootstrap(
+        (da, wa, db, wb),
+        gap,
+        paired=True,
+        vectorized=True,
+        confidence_level=confidence,
+        n_resamples=n_resamples,
+        method="percentile",
+        batch=1000,
+        rng=np.random.default_rng(seed),
+    )
+    ci = res.confidence_interval
+    return Interval(
+        float(gap(da, wa, db, wb)),
+        float(ci.low),
+        float(ci.high),
+        confidence,
+        "paired bootstrap over items",
+    )

@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -318,3 +318,360 @@ def reference_dataset(
         transform,
         cache_id,
     )
+
+
+# --------------------------------------------------------------------------
+# Chapter 21: ZPE on each test domain of ToyCLIP 2
+# --------------------------------------------------------------------------
+NEUTRAL, UNSEEN = "neutral", "unseen words"
+"""Group labels of :func:`caption_groups` besides the pocket web's conditions."""
+
+
+def default_reference(backbone: str, dataset: str = "pocket") -> str:
+    """The reference sample ZPE uses by default for a backbone and a dataset.
+
+    ``"toyclip"`` -> ``"pocket_pretraining"`` (ToyCLIP 1's pretraining
+    distribution); ``"toyclip2"`` or any other backbone on the pocket world
+    -> ``"pocket_web"`` (ToyCLIP 2's); a full-tier dataset -> that
+    dataset's own images (e.g. ImageNet's train split stands in for a real
+    CLIP's web data).
+
+    Taught in: notebooks/21_zpe.ipynb
+    """
+    if dataset != "pocket":
+        return dataset
+    return REFERENCE_POCKET if backbone == "toyclip" else REFERENCE_WEB
+
+
+def parse_conditions(text: str) -> list[tuple[str, str, str]]:
+    """Parse ``"photo,noisy,photo/dark"`` into ``(label, variant, context)`` triples.
+
+    Each comma-separated item is a pocket domain of
+    :data:`zslkit.data.web.DOMAINS`, optionally followed by ``/`` and a
+    photo context of :data:`zslkit.data.web.CONTEXTS` (only for
+    ``photo``). The label is the item as written, stripped.
+
+    Taught in: notebooks/21_zpe.ipynb
+    """
+    from zslkit.data import web
+
+    out = []
+    for item in str(text).split(","):
+        label = item.strip()
+        variant, _, context = (part.strip() for part in label.partition("/"))
+        check_choice("condition domain", variant, web.DOMAINS)
+        context = context or "plain"
+        check_choice("condition context", context, web.CONTEXTS)
+        if context != "plain" and variant != "photo":
+            raise ValueError(f"condition {label!r}: contexts apply to photo only")
+        out.append((label, variant, context))
+    if len({label for label, _, _ in out}) != len(out):
+        raise ValueError(f"conditions={text!r} names a condition twice")
+    return out
+
+
+def _canonical(template: str) -> str:
+    text = str(template).lower().replace("{many}", "{}")
+    return " ".join("a" if w == "the" else w for w in text.split())
+
+
+def caption_groups(templates: Sequence) -> list[str]:
+    """Which pocket-web caption group each template belongs to.
+
+    A template whose text (``"the"`` read as ``"a"``, as the pocket web's
+    captions swap them) is one of the caption templates that name a
+    domain or photo context in ``data/templates/pocket_web.json`` gets
+    that condition's name (``"sketch"``, ``"noisy"``, ``"dark"``, ...); one
+    with a word no pretraining caption contains
+    (:func:`zslkit.data.web.unseen_words`) gets ``"unseen words"``; the rest
+    ``"neutral"``.
+
+    Returns
+    -------
+    list of one group name per template.
+
+    Taught in: notebooks/21_zpe.ipynb
+    """
+    from zslkit.data import web
+
+    with open(data_dir() / "templates" / "pocket_web.json", encoding="utf-8") as f:
+        condition = json.load(f)["condition"]
+    named = {_canonical(t): name for name, pool in condition.items() for t in pool}
+    unseen = web.unseen_words([str(t) for t in templates])
+    return [named.get(_canonical(t), UNSEEN if str(t) in unseen else NEUTRAL) for t in templates]
+
+
+def condition_group(label: str) -> str:
+    """The template group that names a condition: ``"photo/dark"`` -> ``"dark"``, ``"sketch"`` -> ``"sketch"``.
+
+    Plain photos and the held-out background have no group of their own
+    (the result is then not a group of :func:`caption_groups`).
+
+    Taught in: notebooks/21_zpe.ipynb
+    """
+    variant, _, context = (p.strip() for p in str(label).partition("/"))
+    return context or variant
+
+
+def encode_conditions(
+    model: Any,
+    preprocess: Any,
+    conditions: str,
+    n_per_class: int = 50,
+    seed: int = 0,
+    batch_size: int = 256,
+    device: str = "cpu",
+    dataset: str = "pocket",
+    data_root: str = "",
+    split: str = "test",
+):
+    """The test images of each condition, encoded.
+
+    Parameters
+    ----------
+    conditions : as :func:`parse_conditions` reads it (pocket only).
+    dataset, data_root, split : a full-tier dataset replaces the conditions
+        by its one ``split`` (labelled with the dataset's name).
+
+    Returns
+    -------
+    features : {label: (image_features (n, d) L2-normalised, labels (n,))};
+    data : the last dataset (for its class names).
+
+    Taught in: notebooks/21_zpe.ipynb
+    """
+    from zslkit.vlm.experiments import encode_split
+
+    if dataset != "pocket":
+        data, x, y = encode_split(
+            model, preprocess, dataset, split, data_root, None, batch_size, device
+        )
+        return {dataset: (x, y)}, data
+    features, data = {}, None
+    for label, variant, context in parse_conditions(conditions):
+        pocket = {"variant": variant, "n_per_class": n_per_class, "seed": seed}
+        if context != "plain":
+            pocket["context"] = context
+        data, x, y = encode_split(
+            model, preprocess, "pocket", split, "", pocket, batch_size, device
+        )
+        features[label] = (x, y)
+    return features, data
+
+
+def compare_per_condition(
+    classifiers: Any,
+    features: Mapping[str, tuple[Any, Any]],
+    reference_features: Any,
+    logit_scale: float,
+    corrections: Sequence[str] = ("both", "none"),
+):
+    """Equal weights and ZPE (one per bias correction), fitted on each condition's own images.
+
+    Parameters
+    ----------
+    classifiers : (T, d, C) per-template classifiers of the pool.
+    features : {condition: (image_features, labels)}; labels only judge.
+    reference_features : (m, d) the reference sample.
+    logit_scale : the model's logit scale.
+    corrections : the corrections of :func:`zpe_scores` to fit; ``"both"``
+        is reported as ``"ZPE"``, another one ``c`` as ``"ZPE (c)"``.
+
+    Returns
+    -------
+    correct : {condition: {method: (n,) bool array, image right or wrong}};
+    fitted : {condition: {correction: fitted :class:`ZPE`}}.
+
+    Taught in: notebooks/21_zpe.ipynb
+    """
+    for c in corrections:
+        check_choice("correction", c, CORRECTIONS)
+    equal = ensemble_classifier(_as_tensor(classifiers))
+    correct, fitted = {}, {}
+    for condition, (x, y) in features.items():
+        y = np.asarray(y)
+        x = _as_tensor(x)
+        row = {"equal weights": (x @ equal).argmax(1).numpy() == y}
+        fitted[condition] = {}
+        for c in corrections:
+            zpe = ZPE(classifiers, logit_scale=logit_scale, correction=c)
+            zpe.fit(x, reference_features)
+            fitted[condition][c] = zpe
+            row["ZPE" if c == "both" else f"ZPE ({c})"] = zpe.predict(x) == y
+        correct[condition] = row
+    return correct, fitted
+
+
+def paired_gaps(
+    correct: Mapping[str, Mapping[str, Any]],
+    a: str,
+    b: str,
+    seed: int = 0,
+    n_resamples: int = 10_000,
+) -> dict[str, Any]:
+    """{condition: :func:`zslkit.stats.paired_bootstrap` of method ``a`` minus method ``b``}.
+
+    ``correct`` is :func:`compare_per_condition`'s first result; the
+    interval is the 95 % paired percentile bootstrap over the test images
+    (``n_resamples`` resamples, seeded by ``seed``).
+
+    Taught in: notebooks/21_zpe.ipynb
+    """
+    from zslkit.stats import paired_bootstrap
+
+    return {
+        cond: paired_bootstrap(row[a], row[b], n_resamples=n_resamples, seed=seed)
+        for cond, row in correct.items()
+    }
+
+
+def group_weight_table(
+    groups: Sequence[str], weights: Mapping[str, Any]
+) -> dict[str, dict[str, float]]:
+    """{condition: {group: total ZPE weight on the group's templates}}, groups in order of first appearance.
+
+    ``weights`` is {condition: (T,) prompt weights}; the equal-weight share
+    of a group is its number of templates over T.
+
+    Taught in: notebooks/21_zpe.ipynb
+    """
+    groups = np.asarray(list(groups))
+    names = list(dict.fromkeys(groups.tolist()))
+    return {
+        cond: {g: float(np.asarray(w)[groups == g].sum()) for g in names}
+        for cond, w in weights.items()
+    }
+
+
+def plot_group_weights(groups: Sequence[str], table: Mapping[str, Mapping[str, float]]):
+    """Heatmap: ZPE's weight on each template group over the group's share of the pool.
+
+    Rows are the test conditions, columns the groups of
+    :func:`caption_groups` (with their number of templates); a cell is
+    ``mass / share`` (1: what equal weights give), on a log colour scale,
+    and shows the mass in percent.
+
+    Returns the matplotlib Figure (one Axes, one image).
+    Taught in: notebooks/21_zpe.ipynb
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    groups = list(groups)
+    conditions = list(table)
+    names = list(next(iter(table.values())))
+    share = np.array([groups.count(g) / len(groups) for g in names])
+    mass = np.array([[table[c][g] for g in names] for c in conditions])
+    ratio = np.clip(mass / share, 1e-2, 1e2)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * len(names), 1.2 + 0.42 * len(conditions)))
+    image = ax.imshow(ratio, cmap="RdBu_r", norm=LogNorm(1e-2, 1e2), aspect="auto")
+    for i in range(len(conditions)):
+        for j in range(len(names)):
+            ax.text(j, i, f"{100 * mass[i, j]:.0f}", ha="center", va="center", fontsize=7)
+    ax.set_xticks(
+        range(len(names)),
+        [f"{g} ({groups.count(g)})" for g in names],
+        rotation=50,
+        ha="right",
+        fontsize=8,
+    )
+    ax.set_yticks(range(len(conditions)), conditions, fontsize=8)
+    ax.set_xlabel("template group (number of templates in the pool)")
+    ax.set_ylabel("test images")
+    ax.set_title("ZPE weight on each group, % (colour: weight / share of the pool)")
+    fig.colorbar(image, ax=ax, label="ZPE weight / equal weight")
+    fig.tight_layout()
+    return fig
+
+
+def condition_key(label: str) -> str:
+    """A condition label as a figure name: ``"photo/black and white"`` -> ``"photo_black_and_white"``.
+
+    Taught in: notebooks/21_zpe.ipynb
+    """
+    return str(label).replace("/", "_").replace(" ", "_").replace("-", "_")
+
+
+def gap_figures(gaps: Mapping[str, Any], prefix: str) -> dict[str, float]:
+    """{``prefix_<key>``, ``..._ci_low``, ``..._ci_high``: value} for each condition's interval.
+
+    ``gaps`` is :func:`paired_gaps`'s result; keys from :func:`condition_key`.
+    Taught in: notebooks/21_zpe.ipynb
+    """
+    from zslkit.stats import intervals_as_figures
+
+    named = {condition_key(label): gap for label, gap in gaps.items()}
+    return intervals_as_figures(named, prefix=f"{prefix}_")
+
+
+def print_gaps(gaps: Mapping[str, Any], title: str) -> None:
+    """Print one line per condition: ``title``, the gap in points, its interval, ``(tie)`` if it spans zero.
+
+    Taught in: notebooks/21_zpe.ipynb
+    """
+    for label, gap in gaps.items():
+        tie = "  (tie)" if gap.tie else ""
+        print(f"{label:<24}{title}: {gap.format(scale=100, digits=1, unit=' points')}{tie}")
+
+
+def print_top_templates(
+    templates: Sequence, weights: Mapping[str, Any], per_template: Mapping[str, Any], k: int = 3
+) -> None:
+    """Per condition: the ``k`` templates ZPE weighs most (weight, own top-1), the oracle and the median.
+
+    ``per_template`` : {condition: (T,) top-1 of each template alone}, from
+    the labels, for judging only. Taught in: notebooks/21_zpe.ipynb
+    """
+    for label, w in weights.items():
+        w, acc = np.asarray(w), np.asarray(per_template[label])
+        top = ", ".join(f"{templates[i]!s} {w[i]:.3f} ({acc[i]:.3f})" for i in np.argsort(-w)[:k])
+        best = int(acc.argmax())
+        print(f"{label}: {top}")
+        print(
+            f"  oracle: {templates[best]!s} ({acc[best]:.3f}); median template {np.median(acc):.3f}"
+        )
+
+
+def print_group_summary(
+    groups: Sequence[str], group: str, weights: Mapping[str, Any], per_template: Mapping[str, Any]
+) -> dict[str, float]:
+    """Per condition: ZPE's total weight on ``group`` (and its share), and the median top-1 of its templates vs the neutral ones.
+
+    Returns {condition: total weight on the group}. Taught in: notebooks/21_zpe.ipynb
+    """
+    groups = np.asarray(list(groups))
+    members, neutral = groups == group, groups == NEUTRAL
+    out = {}
+    for label, w in weights.items():
+        acc = np.asarray(per_template[label])
+        out[label] = float(np.asarray(w)[members].sum())
+        print(
+            f"{label:<24}weight {out[label]:.3f} (share {members.mean():.3f}); median top-1 "
+            f"alone: {group} {np.median(acc[members]):.3f}, neutral {np.median(acc[neutral]):.3f}"
+        )
+    return out
+
+
+def plot_gaps(gaps: Mapping[str, Any], xlabel: str):
+    """Each condition's gap with its interval, in points, against zero.
+
+    Returns the matplotlib Figure (one Axes, one errorbar container).
+    Taught in: notebooks/21_zpe.ipynb
+    """
+    import matplotlib.pyplot as plt
+
+    from zslkit import style
+
+    fig, ax = plt.subplots(figsize=(6, 0.6 + 0.4 * len(gaps)))
+    y = np.arange(len(gaps))
+    est = np.array([100 * g.estimate for g in gaps.values()])
+    err = np.array(
+        [[100 * (g.estimate - g.low), 100 * (g.high - g.estimate)] for g in gaps.values()]
+    )
+    ax.errorbar(est, y, xerr=err.T, fmt="o", color=style.colour(1), capsize=3)
+    ax.axvline(0, color=style.MUTED, ls=":")
+    ax.set_yticks(y, list(gaps))
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    fig.tight_layout()
+    return fig
