@@ -9,6 +9,7 @@ take it off.
 """
 
 import json
+import re
 
 import pytest
 
@@ -76,3 +77,46 @@ def test_checked_cells_print_no_boolean_verdict():
     }
     unchecked = dict(cell, source="print(...)")
     assert checked_verdicts([cell]) and not checked_verdicts([unchecked])
+
+
+_GLUE_REF = re.compile(r"\{glue(?::[a-z]*)?\}`([A-Za-z0-9_]+)")
+
+
+def glued_names(notebook: dict) -> set[str]:
+    """The names that the committed outputs glue (myst-nb's scrapbook metadata)."""
+    return {
+        output.get("metadata", {}).get("scrapbook", {}).get("name")
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+    } - {None}
+
+
+def referenced_names(notebook: dict) -> set[str]:
+    """The names that the markdown quotes with ``{glue:text}`name``` (or another glue role)."""
+    return {
+        name
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "markdown"
+        for name in _GLUE_REF.findall("".join(cell["source"]))
+    }
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+def test_every_quoted_figure_is_glued_by_the_committed_run(nb):
+    notebook = json.loads(nb.read_text())
+    missing = referenced_names(notebook) - glued_names(notebook)
+    assert not missing, f"{nb.stem}: the prose quotes {sorted(missing)}, which no output glues"
+
+
+def test_the_glue_check_reads_a_hand_made_notebook():
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["H is {glue:text}`h:.3f`, n {glue:}`n`."]},
+            {
+                "cell_type": "code",
+                "source": [],
+                "outputs": [{"metadata": {"scrapbook": {"name": "h"}}}],
+            },
+        ]
+    }
+    assert referenced_names(notebook) == {"h", "n"} and glued_names(notebook) == {"h"}
