@@ -988,6 +988,9 @@ def compare_domains(
 ):
     """Per-class top-1 of every method in every domain; ZPE is fitted on each domain's images.
 
+    :func:`zslkit.vlm.robustness.domain_predictions` then
+    :func:`~zslkit.vlm.robustness.accuracy_by_domain`.
+
     Returns
     -------
     table : {domain: {method: top-1}}; prompt_weights : {domain: ZPE's (T,)
@@ -995,18 +998,13 @@ def compare_domains(
 
     Taught in: notebooks/24_domain_shift.ipynb
     """
-    from zslkit.vlm.zpe import ZPE
+    from zslkit.vlm.robustness import accuracy_by_domain, domain_predictions
 
-    table, prompt_weights = {}, {}
-    for domain, (image_features, labels) in features.items():
-        weights = dict(fixed)
-        zpe = ZPE(pool_classifiers, logit_scale=logit_scale).fit(image_features, reference_features)
-        weights["ZPE"], prompt_weights[domain] = zpe.weights_, zpe.prompt_weights_
-        table[domain] = {
-            m: per_class_accuracy(labels, (image_features @ weights[m]).numpy().argmax(1))
-            for m in methods
-        }
-    return table, prompt_weights
+    predictions, prompt_weights = domain_predictions(
+        features, fixed, pool_classifiers, reference_features, logit_scale, methods
+    )
+    labels = {domain: labels for domain, (_, labels) in features.items()}
+    return accuracy_by_domain(labels, predictions), prompt_weights
 
 
 def mean_over_domains(
