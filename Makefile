@@ -67,9 +67,14 @@ NB ?= --all
 check: setup
 	$(VENV)/bin/zslkit check $(NB)
 
-# Re-create every committed reference run (data/reference_runs/NAME) from its run.json.
+# Re-create every committed reference run: the notebook runs
+# (data/reference_runs/NAME, from their run.json) and the script-style runs
+# that write data/*.json (about 40 minutes on one thread in all).
 reference-runs: setup
 	$(PY) -m zslkit.nbtools.reference --all
+	$(PY) scripts/domain_shift_trend.py --threads 2
+	$(PY) scripts/concept_frequency_reference.py
+	$(PY) scripts/contrastive_reference.py
 
 # Format and lint the library, tests, scripts and notebooks with ruff.
 format: setup

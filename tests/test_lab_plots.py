@@ -72,3 +72,34 @@ def test_plot_bars_draws_the_intervals_it_is_given():
     ]
     with pytest.raises(ValueError, match="not a bar"):
         plot_bars(values, intervals={"c": (0, 1)})
+
+
+def test_plot_reference_draws_a_point_per_loss_and_an_entropy_line_per_probed_loss():
+    from zslkit.lab.plots import plot_reference
+
+    runs = {}
+    for loss, acc in (("clip", 0.3), ("cloob", 0.02)):
+        for seed in (0, 1, 2):
+            runs[f"{loss}/seed{seed}"] = {
+                "loss": loss,
+                "seed": seed,
+                "all64": acc + 0.01 * seed,
+                "history": [
+                    {"step": 0, "attention_entropy": 4.0},
+                    {"step": 5, "attention_entropy": 3.0 + seed},
+                ],
+            }
+    ref = {
+        "losses": ["clip", "cloob"],
+        "config": {"seeds": [0, 1, 2], "batch_size": 64, "probe_beta": 8.0},
+        "runs": runs,
+    }
+    fig, (left, right) = plot_reference(ref, entropy_losses=("cloob",))
+    labels = [t.get_text() for t in left.get_yticklabels()]
+    assert labels == ["InfoNCE (CLIP)", "CLOOB"]
+    entropy = [line for line in right.lines if line.get_linestyle() != "--"]
+    entropy = [line for line in entropy if len(line.get_xdata()) == 2]
+    assert len(entropy) == 1  # one probed loss: the mean over seeds at steps 0 and 5
+    np.testing.assert_allclose(entropy[0].get_ydata(), [4.0, 4.0])
+    dashed = [line for line in right.lines if line.get_linestyle() == "--"]
+    np.testing.assert_allclose(dashed[0].get_ydata(), [np.log(64)] * 2)

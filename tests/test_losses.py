@@ -184,3 +184,83 @@ def test_pretrain_passes_captions_to_losses_that_ask(one_thread):
         n_steps=2, batch_size=8, seed=1, loss="cloob", pool_size=16, warmup_steps=1
     )
     assert np.isfinite(history[-1]["loss"])
+
+
+def test_clip_loss_with_a_fixed_temperature_ignores_the_learned_one():
+    x, y = batch(dtype=torch.float32)
+    expected = open_clip.ClipLoss()(x, y, torch.tensor(30.0))
+    got = losses.clip_loss(x, y, torch.tensor(14.3), inv_tau=30.0)
+    torch.testing.assert_close(got, expected)
+
+
+def test_hopfield_entropy_by_hand():
+    x, y = batch(n=5, d=4)
+    assert losses.hopfield_entropy(x, y, beta=0.0).item() == pytest.approx(math.log(5))
+    beta, total = 8.0, 0.0
+    for xi in x.numpy():
+        e = beta * y.numpy() @ xi
+        p = np.exp(e - e.max())
+        p /= p.sum()
+        total += -(p * np.log(p)).sum()
+    assert losses.hopfield_entropy(x, y, beta).item() == pytest.approx(total / 5)
+
+
+def test_caption_weights_read_pocket_web_captions_with_care():
+    w = losses.caption_weights(
+        [
+            "a crimson disc.",
+            "a red circle.",
+            "four solid crosses.",
+            "a solid plus.",
+            "a black and white photo of a star.",
+            "a doodle of a star that is ivory.",
+        ]
+    ).numpy()
+    assert w[0, 1] == pytest.approx(1.0)  # synonyms: crimson is red, disc a circle
+    assert w[2, 3] == pytest.approx(1.0)  # plural, synonym
+    assert w[4, 5] == pytest.approx(1 / math.sqrt(2))  # "white" of the template is no colour
+    assert w[0, 4] == pytest.approx(0.0)
+
+
+class _StubTeacher(torch.nn.Module):
+    """encode_text = a fixed embedding of the first token id."""
+
+    def __init__(self):
+        super().__init__()
+        self.table = torch.nn.Parameter(
+            torch.randn(50, 3, generator=torch.Generator().manual_seed(1))
+        )
+
+    def encode_text(self, tokens, normalize=True):
+        return torch.nn.functional.normalize(self.table[tokens[:, 0] % 50], dim=-1)
+
+
+def test_teacher_cwcl_equals_cwcl_with_the_teachers_cosines():
+    teacher = _StubTeacher()
+
+    def tokenizer(texts):
+        return torch.tensor([[len(t)] for t in texts])
+
+    captions = ["a", "bb", "a", "cccc"]
+    loss = losses.TeacherCWCL(teacher, tokenizer)
+    t = torch.nn.functional.normalize(teacher.table[torch.tensor([1, 2, 1, 4])], dim=1).detach()
+    expected_w = (t @ t.T + 1) / 2
+    torch.testing.assert_close(loss.weights(captions), expected_w)
+    assert expected_w[0, 2] == pytest.approx(1.0)  # the same caption weighs 1
+    x, y = batch(n=4, d=3, dtype=torch.float32)
+    expected = losses.cwcl_loss(x, y, torch.tensor(10.0), weights=expected_w)
+    torch.testing.assert_close(loss(x, y, torch.tensor(10.0), captions=captions), expected)
+    assert toyclip._takes_captions(loss)
+
+
+def test_warm_start_switches_after_n_calls():
+    x, y = batch(dtype=torch.float32)
+    scale = torch.tensor(20.0)
+    then = losses.get_loss("cloob", inv_tau=30.0, beta=8.0)
+    loss = losses.WarmStart(losses.clip_loss, then, 2)
+    got = [loss(x, y, scale) for _ in range(3)]
+    torch.testing.assert_close(got[0], losses.clip_loss(x, y, scale))
+    torch.testing.assert_close(got[1], losses.clip_loss(x, y, scale))
+    torch.testing.assert_close(got[2], then(x, y, scale))
+    with pytest.raises(ValueError, match="n_first"):
+        losses.WarmStart(losses.clip_loss, then, -1)

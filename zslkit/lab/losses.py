@@ -16,8 +16,12 @@ With ``s_ij = logit_scale * f_i . g_j`` (image i, caption j):
   caption j is a partial positive for image i in proportion to a similarity
   weight ``w_ij`` in [0, 1] instead of the identity.
 
-:func:`alignment` and :func:`uniformity` (Wang & Isola, 2020) measure what a
-loss did to the embedding space.
+:class:`TeacherCWCL` takes CWCL's weights from a frozen learned text encoder
+(the paper's setting; :func:`caption_weights` is an oracle), :class:`WarmStart`
+switches losses after some steps, :func:`hopfield_entropy` measures how much
+of the batch a CLOOB retrieval averages. :func:`alignment` and
+:func:`uniformity` (Wang & Isola, 2020) measure what a loss did to the
+embedding space.
 
 Taught in: notebooks/26_contrastive_losses.ipynb
 """
@@ -33,6 +37,7 @@ import torch.nn.functional as F
 from zslkit.checks import check_choice, check_range
 from zslkit.data import world
 
+LossFn = Callable[..., torch.Tensor]
 CLOOB_INV_TAU = 30.0  # CLOOB's fixed inverse temperature (ml-jku/cloob README: --init-inv-tau=30)
 CLOOB_BETA = 8.0  # CLOOB's Hopfield inverse temperature (--scale-hopfield=8)
 
@@ -50,7 +55,10 @@ def _check_pair(image_features: torch.Tensor, text_features: torch.Tensor) -> No
 
 
 def clip_loss(
-    image_features: torch.Tensor, text_features: torch.Tensor, logit_scale: torch.Tensor
+    image_features: torch.Tensor,
+    text_features: torch.Tensor,
+    logit_scale: torch.Tensor,
+    inv_tau: float | None = None,
 ) -> torch.Tensor:
     """CLIP's loss: InfoNCE from images to captions and from captions to images, averaged.
 
@@ -62,9 +70,13 @@ def clip_loss(
     ----------
     image_features, text_features : (B, d) float tensors, L2-normalised; row i of each is a pair.
     logit_scale : scalar tensor or float, the inverse temperature ``1/tau``.
+    inv_tau : a fixed inverse temperature used instead of ``logit_scale``
+        (the like-for-like control of InfoLOOB and CLOOB, whose ``1/tau`` is
+        fixed), or None for the learned ``logit_scale`` (CLIP).
     """
     _check_pair(image_features, text_features)
-    logits = logit_scale * image_features @ text_features.T
+    scale = logit_scale if inv_tau is None else inv_tau
+    logits = scale * image_features @ text_features.T
     labels = torch.arange(len(logits), device=logits.device)
     return (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
 
@@ -129,6 +141,31 @@ def hopfield_retrieval(
     return F.normalize(attention @ memory, dim=-1)
 
 
+def hopfield_entropy(
+    state: torch.Tensor, memory: torch.Tensor, beta: float = CLOOB_BETA
+) -> torch.Tensor:
+    """Mean entropy (nats) of the Hopfield attention ``softmax(beta * state @ memory.T)`` over states.
+
+    At most ``log m`` (``m`` stored patterns): the retrieval averages the
+    whole memory uniformly; 0 when each state retrieves one pattern.
+
+    Parameters
+    ----------
+    state : (n, d) float tensor, the queries.
+    memory : (m, d) float tensor, the stored patterns.
+    beta : inverse temperature of the softmax (CLOOB: 8).
+
+    Returns
+    -------
+    scalar tensor in [0, log m].
+
+    Taught in: notebooks/26_contrastive_losses.ipynb
+    """
+    check_range("beta", beta, low=0.0)
+    log_attention = torch.log_softmax(beta * state @ memory.T, dim=1)
+    return -(log_attention.exp() * log_attention).sum(1).mean()
+
+
 def cloob_loss(
     image_features: torch.Tensor,
     text_features: torch.Tensor,
@@ -164,6 +201,22 @@ def cloob_loss(
     return (_leave_one_out(scale * u_x @ u_y.T) + _leave_one_out(scale * v_y @ v_x.T)) / 2
 
 
+@functools.lru_cache(maxsize=1)
+def _canonical_words() -> dict[str, str]:
+    """Pocket-web word -> pocket-world attribute value: synonyms ("crimson") and plurals ("crosses")."""
+    from zslkit.data import web
+
+    out = {}
+    for value, synonyms in web._language()["synonyms"].items():
+        out.update({synonym: value for synonym in synonyms})
+    for shape in world.ATTRIBUTES["shape"]:
+        out[web._plural(shape)] = shape
+    for synonym, value in list(out.items()):
+        if value in world.ATTRIBUTES["shape"]:
+            out[web._plural(synonym)] = value
+    return out
+
+
 def caption_weights(
     captions: Sequence[str], vocabulary: Sequence[str] | None = None
 ) -> torch.Tensor:
@@ -175,7 +228,11 @@ def caption_weights(
     two such vectors: 1 for captions naming the same concepts ("a red star."
     and "this is a red star."), 1/2 for "a red star." and "a red circle.",
     0 for captions sharing no concept. It is what a perfect frozen text
-    encoder of the pocket world would say; templates are ignored.
+    encoder of the pocket world would say (an ORACLE: it reads the concepts
+    off the words); templates are ignored. Pocket-web captions (ToyCLIP 2)
+    are read with care: synonyms count as their attribute value ("crimson"
+    is red, "disc" a circle), plurals as the shape ("crosses"), and the
+    template "a black and white photo of" names no colour.
 
     Returns
     -------
@@ -183,9 +240,12 @@ def caption_weights(
     """
     vocabulary = list(vocabulary or world.attribute_names("colour_shape_pattern_size"))
     column = {word: k for k, word in enumerate(vocabulary)}
+    canonical = _canonical_words()
     bags = torch.zeros(len(captions), len(vocabulary))
     for i, caption in enumerate(captions):
-        for word in caption.lower().replace(".", " ").replace(",", " ").split():
+        text = caption.lower().replace("black and white", " ")
+        for word in text.replace(".", " ").replace(",", " ").split():
+            word = canonical.get(word, word)
             if word in column:
                 bags[i, column[word]] = 1.0
     if (bags.sum(1) == 0).any():
@@ -239,9 +299,10 @@ def cwcl_loss(
     -----
     In the paper one modality comes from a frozen pretrained model and its
     intra-modal similarities give the weights; a standard contrastive loss
-    runs in the other direction. Here both towers train from scratch, so
-    the weights come from the captions (or the detached text features) and
-    weight both directions.
+    runs in the other direction. Here both towers train from scratch and
+    the weights weigh both directions; they come from a frozen learned text
+    encoder (:class:`TeacherCWCL`), the captions' concept words (an oracle,
+    :func:`caption_weights`) or the detached text features.
     """
     _check_pair(image_features, text_features)
     if weights is None:
@@ -262,6 +323,78 @@ def cwcl_loss(
     loss_images = -(image_to_text * F.log_softmax(logits, dim=1)).sum(1).mean()
     loss_texts = -(text_to_image * F.log_softmax(logits.T, dim=1)).sum(1).mean()
     return (loss_images + loss_texts) / 2
+
+
+class TeacherCWCL:
+    """CWCL whose weights come from a frozen, learned text encoder: the paper's setting.
+
+    Each step the batch's captions are encoded by ``teacher``'s text tower
+    (frozen: no gradient, features cached per caption) and
+    ``w = (cos(t_i, t_j) + 1) / 2`` (:func:`text_weights`) weights
+    :func:`cwcl_loss` in both directions. ``toyclip.pretrain`` hands the
+    captions over because ``__call__`` takes ``captions``.
+
+    Parameters
+    ----------
+    teacher : an open_clip model with ``encode_text`` (e.g. the shipped
+        ``toyclip2``, trained on the pocket web), used frozen.
+    tokenizer : its tokenizer.
+
+    Taught in: notebooks/26_contrastive_losses.ipynb
+    """
+
+    def __init__(self, teacher: torch.nn.Module, tokenizer: Callable) -> None:
+        self.teacher = teacher.eval()
+        self.tokenizer = tokenizer
+        self._cache: dict[str, torch.Tensor] = {}
+
+    def text_features(self, captions: Sequence[str]) -> torch.Tensor:
+        """(B, d) L2-normalised teacher features of ``captions`` (cached, no gradient)."""
+        new = sorted({c for c in captions if c not in self._cache})
+        if new:
+            device = next(self.teacher.parameters()).device
+            with torch.no_grad():
+                tokens = self.tokenizer(new).to(device)
+                features = self.teacher.encode_text(tokens, normalize=True).float().cpu()
+            self._cache.update(zip(new, features))
+        return torch.stack([self._cache[c] for c in captions])
+
+    def weights(self, captions: Sequence[str]) -> torch.Tensor:
+        """(B, B) CWCL weights of the batch: :func:`text_weights` of the teacher's features."""
+        return text_weights(self.text_features(captions))
+
+    def __call__(
+        self,
+        image_features: torch.Tensor,
+        text_features: torch.Tensor,
+        logit_scale: torch.Tensor,
+        *,
+        captions: Sequence[str],
+    ) -> torch.Tensor:
+        return cwcl_loss(image_features, text_features, logit_scale, weights=self.weights(captions))
+
+
+class WarmStart:
+    """A loss that is ``first`` for the first ``n_first`` calls (steps), then ``then``.
+
+    E.g. ``WarmStart(clip_loss, get_loss("cloob"), 50)``: CLOOB warm-started
+    from 50 steps of InfoNCE (with its learned temperature), all in one
+    ``toyclip.pretrain`` run.
+
+    Taught in: notebooks/26_contrastive_losses.ipynb
+    """
+
+    def __init__(self, first: LossFn, then: LossFn, n_first: int) -> None:
+        check_range("n_first", n_first, 0, integer=True)
+        self.first, self.then, self.n_first = first, then, n_first
+        self.calls = 0
+
+    def __call__(
+        self, image_features: torch.Tensor, text_features: torch.Tensor, logit_scale: torch.Tensor
+    ) -> torch.Tensor:
+        loss = self.first if self.calls < self.n_first else self.then
+        self.calls += 1
+        return loss(image_features, text_features, logit_scale)
 
 
 def alignment(x: torch.Tensor, y: torch.Tensor, alpha: float = 2.0) -> torch.Tensor:
@@ -302,7 +435,6 @@ def uniformity(x: torch.Tensor, t: float = 2.0) -> torch.Tensor:
     return torch.pdist(x, p=2).pow(2).mul(-t).exp().mean().log()
 
 
-LossFn = Callable[..., torch.Tensor]
 LOSSES: dict[str, LossFn] = {
     "clip": clip_loss,
     "infoloob": infoloob_loss,
@@ -315,7 +447,16 @@ LOSS_NAMES: dict[str, str] = {
     "infoloob": "InfoLOOB",
     "cloob": "CLOOB",
     "cwcl": "CWCL",
+    "clip_fixed": "InfoNCE, 1/tau 30",
+    "cloob_b30": "CLOOB, beta 30",
+    "cloob_b100": "CLOOB, beta 100",
+    "cloob_warm": "CLOOB, warm start",
+    "cwcl_oracle": "CWCL, oracle",
 }
+#: The losses that learn CLIP's temperature (``model.logit_scale``) all
+#: through training; the others use a fixed ``1/tau`` (``inv_tau``), and the
+#: warm start learns it only during its InfoNCE steps.
+LEARNS_TEMPERATURE: tuple[str, ...] = ("clip", "cwcl", "cwcl_oracle")
 
 
 def get_loss(name: str, **kwargs) -> LossFn:

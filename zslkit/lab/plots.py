@@ -2,7 +2,8 @@
 
 Taught in: notebooks/00_what_is_zero_shot.ipynb and 01_pocket_world.ipynb
 (:func:`plot_bars`), notebooks/02_toyclip_pretraining.ipynb
-(:func:`plot_training_curves`).
+(:func:`plot_training_curves`), notebooks/26_contrastive_losses.ipynb
+(:func:`plot_reference`).
 """
 
 from __future__ import annotations
@@ -98,4 +99,74 @@ def plot_training_curves(history: Sequence[Mapping[str, float]], chance: float =
     ax2.set_ylim(0, 1)
     ax2.set_title("Zero-shot accuracy as training goes")
     ax2.legend(fontsize=8)
+    return fig, (ax1, ax2)
+
+
+def plot_reference(
+    reference: Mapping,
+    metric: str = "all64",
+    entropy_losses: Sequence[str] = ("clip", "cloob", "cloob_b30", "cloob_b100", "cloob_warm"),
+):
+    """Chapter 26's reference run: accuracy per loss over seeds (left), Hopfield entropy in training (right).
+
+    Parameters
+    ----------
+    reference : the JSON of ``scripts/contrastive_reference.py``
+        (:func:`zslkit.lab.experiments.load_reference`).
+    metric : the figure of each run on the left (``"all64"`` or ``"unseen16"``).
+    entropy_losses : the runs whose probed attention entropy is drawn on the right.
+
+    Returns
+    -------
+    fig, (ax1, ax2) : left, one mean per loss with its t interval over seeds
+        (``errorbar=style.seed_interval``) and the seeds as dots; right, one
+        line per loss in ``entropy_losses`` (mean and t interval over seeds)
+        and the maximum ``log B`` dashed.
+
+    Taught in: notebooks/26_contrastive_losses.ipynb
+    """
+    import math
+
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import seaborn as sns
+
+    from zslkit.lab.losses import LOSS_NAMES
+
+    names = {k: LOSS_NAMES.get(k, k) for k in reference["losses"]}
+    palette = {names[k]: c for k, c in style.colours_for(list(names)).items()}
+    runs = list(reference["runs"].values())
+    table = pd.DataFrame(
+        [{"loss": names[r["loss"]], "seed": r["seed"], metric: r[metric]} for r in runs]
+    )
+    curves = pd.DataFrame(
+        [
+            {"loss": names[r["loss"]], "step": h["step"], "entropy": h["attention_entropy"]}
+            for r in runs
+            if r["loss"] in entropy_losses
+            for h in r["history"]
+        ]
+    )
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    order = list(names.values())
+    sns.pointplot(
+        table, x=metric, y="loss", hue="loss", order=order, palette=palette,
+        errorbar=style.seed_interval, linestyle="none", capsize=0.3, ax=ax1, legend=False,
+    )  # fmt: skip
+    sns.stripplot(table, x=metric, y="loss", order=order, color=style.MUTED, size=3, ax=ax1)
+    ax1.set_xlabel(f"zero-shot top-1 ({metric})")
+    ax1.set_ylabel("")
+    ax1.set_title(f"{len(reference['config']['seeds'])} seeds, 95 % t interval")
+    sns.lineplot(
+        curves, x="step", y="entropy", hue="loss", palette=palette,
+        errorbar=style.seed_interval, marker="o", markersize=3, ax=ax2,
+    )  # fmt: skip
+    log_b = math.log(reference["config"]["batch_size"])
+    ax2.axhline(log_b, color=style.MUTED, linestyle="--", linewidth=1, label="log B (uniform)")
+    ax2.set_ylabel("Hopfield attention entropy (nats)")
+    ax2.set_title(
+        f"CLOOB's retrieval on a probe batch (beta {reference['config']['probe_beta']:g})"
+    )
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
     return fig, (ax1, ax2)
