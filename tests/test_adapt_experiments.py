@@ -268,3 +268,22 @@ def test_part_classifiers_are_the_zero_shot_classifiers_of_each_part():
     for part in names:
         expected = zero_shot_classifier(model, tokenizer, names[part], ["a photo of a {}."], "cpu")
         assert torch.allclose(out[part], expected)
+
+
+def test_seed_differences_are_paired_t_intervals_over_draws():
+    from scipy import stats as st
+
+    accuracy = {
+        "GDA": {16: [0.50, 0.52, 0.47]},
+        "Tip-Adapter": {16: [0.45, 0.49, 0.46]},
+    }
+    out = experiments.seed_differences(accuracy, [("GDA", "Tip-Adapter")], [16])
+    ci = out["gda_minus_tip_adapter_16shot"]
+    d = np.array([0.05, 0.03, 0.01])  # worked by hand, draw by draw
+    low, high = st.t.interval(0.95, 2, loc=d.mean(), scale=d.std(ddof=1) / np.sqrt(3))
+    assert ci.estimate == pytest.approx(0.03)
+    assert (ci.low, ci.high) == pytest.approx((low, high))
+    with pytest.raises(ValueError, match="'CoOp'.*choose from"):
+        experiments.seed_differences(accuracy, [("CoOp", "GDA")], [16])
+    with pytest.raises(ValueError, match="n_shots=4"):
+        experiments.seed_differences(accuracy, [("GDA", "Tip-Adapter")], [4])

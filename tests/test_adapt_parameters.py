@@ -141,6 +141,10 @@ def test_continual_parameters():
         average_every=5,
     )
     check_continual_parameters(params)
+    check_continual_parameters({**params, "backbone": "toyclip2", "n_seeds": 3})
     for bad in ({"n_tasks": 3}, {"n_steps": 0}, {"lr": 2.0}, {"average_every": -1}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            check_continual_parameters({**params, **bad})
+    for bad in ({"backbone": "ViT-B-32"}, {"reference_corpus": "laion"}, {"n_seeds": 1}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             check_continual_parameters({**params, **bad})

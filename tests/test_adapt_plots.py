@@ -70,3 +70,20 @@ def test_plot_continual():
     assert np.allclose(right.get_lines()[2].get_ydata(), [0.5, 0.4])
     assert right.get_title() == "mean accuracy on the tasks learned so far (noisy)"
     assert [t.get_text() for t in left.get_xticklabels()] == ["start", "a", "b"]
+
+
+def test_plot_continual_summary():
+    def run(v):
+        return [{"heldout": v, "learned": v - 0.2}]
+
+    histories = {"plain": [run(0.8), run(0.84)], "ZSCL": [run(0.88), run(0.9)]}
+    zero_shot = [{"heldout": 0.9, "learned": 0.5}, {"heldout": 0.9, "learned": 0.5}]
+    fig = plots.plot_continual_summary(histories, zero_shot, {"heldout": "h", "learned": "l"})
+    left, right = fig.axes
+    points = [line.get_ydata()[0] for line in left.get_lines()[1:] if line.get_marker() == "o"]
+    assert np.allclose(points, [0.82, 0.89])  # means over the two seeds
+    assert left.get_title() == "h" and right.get_title() == "l"
+    assert np.isclose(left.get_lines()[0].get_ydata()[0], 0.9)  # zero-shot line
+    bars = left.collections[0].get_segments()[0][:, 1]  # plain's t interval, by hand
+    half = 12.706 * np.std([0.8, 0.84], ddof=1) / np.sqrt(2)
+    assert np.allclose(sorted(bars), [0.82 - half, 0.82 + half], atol=1e-3)

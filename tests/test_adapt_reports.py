@@ -12,7 +12,7 @@ def test_task_and_protocol_summaries():
     line = reports.task_summary("pocket", task, torch.zeros(2, 8), 2.4)
     assert line == "pocket: 2 classes, 3 test images; text classifier (2, 8); features in 2 s"
     assert (
-        reports.protocol_summary("pocket", "", "noisy", 32, 32)
+        reports.protocol_summary("pocket", "", "background", 32, 32)
         == f"Part III pocket task: {POCKET_TASK}"
     )
     assert reports.protocol_summary("pocket", "", "photo", 8, 32).splitlines()[1] == (
@@ -94,3 +94,47 @@ def test_continual_table_and_forgetting_summary():
         f"mean accuracy on the learned tasks at the end: plain 0.700, ZSCL 0.750 (zero-shot {np.mean([0.5, 0.4]):.3f})",
         "ZSCL forgets less zero-shot accuracy than plain fine-tuning: True",
     ]
+
+
+def test_differences_table_calls_an_interval_spanning_zero_a_tie():
+    from zslkit.stats import Interval
+
+    table = reports.differences_table(
+        {
+            "a_minus_b": Interval(0.02, -0.01, 0.05, 0.95, "t"),
+            "c_minus_d": Interval(0.03, 0.01, 0.05, 0.95, "t"),
+            "e_minus_f": Interval(-0.03, -0.05, -0.01, 0.95, "t"),
+        }
+    )
+    assert table.splitlines() == [
+        "a_minus_b  +2.0 [ -1.0,  +5.0] tie",
+        "c_minus_d  +3.0 [ +1.0,  +5.0] above",
+        "e_minus_f  -3.0 [ -5.0,  -1.0] below",
+    ]
+
+
+def test_paper_adapter_table_prints_the_papers_numbers_in_percent():
+    lines = reports.paper_adapter_table().splitlines()
+    assert lines[0].split() == ["backbone", "zero-shot", "Tip-Adapter", "Tip-Adapter-F", "GDA"]
+    # Tip-Adapter-F's 65.51 is the number its authors' README states
+    assert lines[1].split() == ["RN50", "60.32", "62.01", "65.51", "63.82"]
+    assert lines[2].split() == ["ViT-B/32", "-", "-", "-", "67.00"]
+
+
+def test_paper_base_to_new_table_prints_the_collected_means_in_percent():
+    lines = reports.paper_base_to_new_table().splitlines()
+    # the README of muzairkhattak/multimodal-prompt-learning: CoOp 82.69 / 63.22 / 71.66
+    assert lines[2].split()[-3:] == ["82.69", "63.22", "71.66"]
+    assert lines[1].split()[-3:] == ["69.34", "74.22", "71.70"]
+    assert lines[3].split()[-3:] == ["80.47", "71.69", "75.83"]
+    # PRE's abstract: +5.60 points on new classes, +3 points of H over CoOp
+    assert lines[4].endswith("N +5.60, H +3.00 points")
+
+
+def test_paper_grip_table_keeps_the_no_label_and_transductive_columns_apart():
+    lines = reports.paper_grip_table().splitlines()
+    assert lines[0].split()[2:] == "UL CLIP UL GRIP TRZSL CLIP TRZSL GRIP".split()
+    # GRIP's README, textual prompts: EuroSAT UL 32.9 -> 57.2, TRZSL 30.5 -> 92.3
+    assert lines[1].split() == ["EuroSAT", "32.9", "57.2", "30.5", "92.3"]
+    assert lines[2].split() == ["Flowers102", "63.7", "69.8", "63.4", "86.3"]
+    assert lines[3].split() == ["DTD", "43.2", "46.1", "43.4", "65.3"]

@@ -153,3 +153,154 @@ def test_evaluator_against_per_class_accuracy_by_hand():
     assert out["learned"] == pytest.approx(expected[0], abs=1e-6)
     assert np.isnan(evaluate(model, 0)["learned"])
     assert evaluate(model, 2)["learned"] == pytest.approx(np.mean(expected), abs=1e-6)
+
+
+def test_evaluator_heldout_groups_restrict_the_images_not_the_classes():
+    torch.manual_seed(0)
+    model, _, tokenizer = toyclip.load(None)
+    names = world.class_names()[:4]
+    images, labels = world.make_images(names, 3, variant="photo", seed=3)
+    w = continual.task_classifiers(model, tokenizer, [{"class_names": names}])[0]
+    evaluate = continual.evaluator([], [], images, labels, w, {"two": [1, 3]})
+    out = evaluate(model, 0)
+    with torch.no_grad():
+        f = model.encode_image(toyclip.to_tensor(images, model), normalize=True)
+    pred = (f @ w).argmax(1).numpy()  # 4-way predictions, then the images of 1 and 3
+    by_hand = np.mean([np.mean(pred[labels == c] == c) for c in (1, 3)])
+    assert out["heldout_two"] == pytest.approx(by_hand, abs=1e-9)
+    with pytest.raises(ValueError, match="heldout_groups"):
+        continual.evaluator([], [], images, labels, w, {"none": [7]})
+
+
+def test_reference_set_from_the_web_names_only_seen_classes():
+    torch.manual_seed(0)
+    model, _, tokenizer = toyclip.load(None)
+    split = world.load_split("default")
+    ref = continual.reference_set(model, tokenizer, n=600, seed=5, corpus="web")
+    assert len(ref["captions"]) == 600 and ref["images"].shape == (600, 3, 32, 32)
+    assert set(ref["classes"]) <= set(split["seen"])
+    assert not set(ref["classes"]) & set(split["unseen"])
+    assert len(ref["classes"]) == len(split["seen"])  # 600 draws cover all 48
+    norms = ref["text_features"].norm(dim=1)
+    torch.testing.assert_close(norms, torch.ones_like(norms))
+    # the web corpus has sketches and noisy images; ToyCLIP 1's corpus does not
+    assert any("sketch" in c or "doodle" in c for c in ref["captions"])
+    with pytest.raises(ValueError, match="corpus"):
+        continual.reference_set(model, tokenizer, n=4, corpus="laion")
+
+
+def test_finetune_step_with_reference_equals_the_two_losses_computed_apart():
+    torch.manual_seed(0)
+    model, _, tokenizer = toyclip.load(None)
+    model.train()
+    names = world.class_names()[:3]
+    images, labels = world.make_images(names, 2, variant="background", seed=0)
+    pixels, labels = toyclip.to_tensor(images, model), torch.from_numpy(labels)
+    w = continual.task_classifiers(model, tokenizer, [{"class_names": names}])[0]
+    ref_images = toyclip.to_tensor(world.make_images(names, 2, seed=1)[0], model)
+    teacher = F.normalize(torch.randn(6, 64), dim=1)
+    text = F.normalize(torch.randn(6, 64), dim=1)
+    with torch.no_grad():  # apart: two encoder calls, scipy-checked losses
+        task = continual.task_loss(model, pixels, labels, w, logit_scale=7.0)
+        student = model.encode_image(ref_images, normalize=True)
+        distill = continual.distillation_loss(student, teacher, text, 7.0)
+    optimizer = torch.optim.SGD(model.visual.parameters(), lr=0.0)
+    out = continual.finetune_step(
+        model, optimizer, pixels, labels, w, 7.0, (ref_images, teacher, text), 0.5
+    )
+    assert out["task"] == pytest.approx(task.item(), rel=1e-5)
+    assert out["distill"] == pytest.approx(distill.item(), rel=1e-5)
+
+
+def _tiny_setup():
+    torch.manual_seed(0)
+    model, _, tokenizer = toyclip.load(None)
+    names = world.class_names()[:4]
+    groups = [names[:2], names[2:]]
+    classifiers = continual.task_classifiers(model, tokenizer, [{"class_names": g} for g in groups])
+    images, labels = world.make_images(names, 2, variant="photo", seed=9)
+    w = continual.task_classifiers(model, tokenizer, [{"class_names": names}])[0]
+    heldout = {"images": images, "labels": labels, "classifier": w, "groups": {"b": [2, 3]}}
+    return model, tokenizer, groups, classifiers, heldout
+
+
+def test_own_temperature_and_eval_at():
+    model, tokenizer, groups, classifiers, heldout = _tiny_setup()
+    tasks = continual.make_tasks(groups, "background", 2, 1, seed=0)
+    evaluate = continual.evaluator(
+        tasks, classifiers, heldout["images"], heldout["labels"], heldout["classifier"]
+    )
+    own = float(model.logit_scale.detach().exp())
+    kwargs = dict(n_steps=2, batch_size=4, lr=1e-3, seed=0, eval_fn=evaluate)
+    _, default = continual.continual_finetune(model, tasks, classifiers, **kwargs)
+    _, explicit = continual.continual_finetune(model, tasks, classifiers, logit_scale=own, **kwargs)
+    _, at_100 = continual.continual_finetune(model, tasks, classifiers, logit_scale=100.0, **kwargs)
+    assert [r["task_loss"] for r in default][1:] == [r["task_loss"] for r in explicit][1:]
+    assert default[1]["task_loss"] != pytest.approx(at_100[1]["task_loss"])
+    _, sparse = continual.continual_finetune(model, tasks, classifiers, eval_at=[2], **kwargs)
+    assert "heldout" not in sparse[0] and "heldout" not in sparse[1]
+    assert sparse[2]["heldout"] == pytest.approx(default[2]["heldout"])
+    reference = continual.reference_set(model, tokenizer, n=8, seed=1)
+    _, averaging = continual.continual_finetune(
+        model,
+        tasks,
+        classifiers,
+        method="zscl",
+        reference=reference,
+        distill_weight=0.0,
+        average_every=1,
+        **kwargs,
+    )
+    assert np.isnan(averaging[1]["distill_loss"])  # no reference forward at all
+
+
+def test_continual_sweep_pairs_the_methods_on_each_seed():
+    model, tokenizer, groups, classifiers, heldout = _tiny_setup()
+    training = dict(n_steps=2, batch_size=4, lr=1e-3, reference_batch_size=4)
+    sizes = dict(n_train_per_class=2, n_test_per_class=1, reference_size=8)
+    out = continual.continual_sweep(
+        model, tokenizer, groups, classifiers, heldout, [3, 4], **sizes, **training
+    )
+    assert list(out["histories"]) == list(continual.ABLATIONS)
+    assert all(len(h) == 2 for h in out["histories"].values())
+    assert "heldout" in out["histories"]["plain"][0][1]  # full history: first seed
+    assert "heldout" not in out["histories"]["plain"][1][1]  # later seeds: the end
+    # the plain run of seed 4, redone by hand from its own tasks
+    tasks = continual.make_tasks(groups, "background", 2, 1, seed=4)
+    evaluate = continual.evaluator(
+        tasks,
+        classifiers,
+        heldout["images"],
+        heldout["labels"],
+        heldout["classifier"],
+        heldout["groups"],
+    )
+    _, by_hand = continual.continual_finetune(
+        model, tasks, classifiers, seed=4, eval_fn=evaluate, n_steps=2, batch_size=4, lr=1e-3
+    )
+    got = out["histories"]["plain"][1][-1]
+    assert got["heldout_b"] == pytest.approx(by_hand[-1]["heldout_b"])
+    assert got["per_task"] == pytest.approx(by_hand[-1]["per_task"])
+    assert out["zero_shot"][1]["learned"] == pytest.approx(np.mean(evaluate(model, 2)["per_task"]))
+
+
+def test_final_differences_is_a_paired_t_interval():
+    from scipy import stats
+
+    def run(values):
+        return [[{"heldout": v}] for v in values]
+
+    histories = {"a": run([0.8, 0.7, 0.9]), "b": run([0.6, 0.65, 0.7])}
+    zero_shot = [{"heldout": 0.75}, {"heldout": 0.7}, {"heldout": 0.8}]
+    out = continual.final_differences(
+        histories, [("a", "b"), ("b", "zero-shot")], ["heldout"], zero_shot
+    )
+    d = np.array([0.2, 0.05, 0.2])
+    low, high = stats.t.interval(0.95, 2, loc=d.mean(), scale=d.std(ddof=1) / np.sqrt(3))
+    ci = out["a_minus_b_heldout"]
+    assert (ci.estimate, ci.low, ci.high) == pytest.approx((d.mean(), low, high))
+    assert out["b_minus_zero_shot_heldout"].estimate == pytest.approx(np.mean([-0.15, -0.05, -0.1]))
+    with pytest.raises(ValueError, match="method"):
+        continual.final_differences(histories, [("a", "c")])
+    with pytest.raises(ValueError, match="zero_shot"):
+        continual.final_differences(histories, [("a", "zero-shot")])

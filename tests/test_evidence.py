@@ -21,15 +21,7 @@ from zslkit.nbtools.evidence import (
     violations,
 )
 
-NOT_YET_CONVERTED = {
-    "25_concept_frequency",
-    "26_contrastive_losses",
-    "30_training_free_adapters",
-    "31_prompt_learning",
-    "32_pseudo_labels_tta",
-    "33_continual_learning",
-    "34_leaderboard",
-}
+NOT_YET_CONVERTED: set[str] = set()
 NOTEBOOKS = list_notebooks()
 
 

@@ -13,7 +13,9 @@ from zslkit.adapt.leaderboard import (
     Method,
     best_methods,
     format_table,
+    leaders,
     load_reference,
+    per_draw_accuracy,
     plot_leaderboard,
     run_leaderboard,
     summarise,
@@ -202,3 +204,31 @@ def test_gains_and_best_rows_hand_worked():
     assert best_of_kind(summary, "trained", 4) == "CoOp"
     assert best_of_kind(summary, "training-free", 1) == "GDA"
     assert best_label_free(summary) == "ZPE"
+
+
+def test_leaders_compare_the_best_with_every_method_draw_by_draw():
+    from scipy import stats as st
+
+    results = [
+        {"method": "ensemble", "kind": "zero-shot", "shots": 0, "seed": None, "top1": 0.40},
+        {"method": "ZPE", "kind": "transductive", "shots": 0, "seed": None, "top1": 0.39},
+    ]
+    for seed, (a, b) in zip((1, 2, 3), ((0.50, 0.44), (0.52, 0.50), (0.48, 0.41))):
+        results.append(
+            {"method": "GDA", "kind": "training-free", "shots": 4, "seed": seed, "top1": a}
+        )
+        results.append(
+            {"method": "Tip", "kind": "training-free", "shots": 4, "seed": seed, "top1": b}
+        )
+    summary = summarise(results, [4])
+    accuracy = per_draw_accuracy(results, [4], [1, 2, 3])
+    assert accuracy["ensemble"][4] == [0.40, 0.40, 0.40]
+    assert accuracy["Tip"][4] == [0.44, 0.50, 0.41]
+    out = leaders(summary, accuracy, [4])[4]
+    assert out["leader"] == "GDA"
+    d = np.array([0.06, 0.02, 0.07])  # GDA - Tip, by hand
+    low, high = st.t.interval(0.95, 2, loc=d.mean(), scale=d.std(ddof=1) / np.sqrt(3))
+    assert (out["intervals"]["Tip"].low, out["intervals"]["Tip"].high) == pytest.approx((low, high))
+    assert low < 0 and out["ties"] == ["Tip"]  # 0.05 +- 4.30 x 0.015: spans zero
+    # GDA minus the label-free ensemble: 0.10, 0.12, 0.08, an interval above zero
+    assert out["intervals"]["ensemble"].low > 0 and "ensemble" not in out["ties"]

@@ -1,5 +1,7 @@
 """CoOp and PRE: the learned-prompt text path against open_clip's own encode_text."""
 
+import copy
+
 import numpy as np
 import open_clip
 import pytest
@@ -191,3 +193,33 @@ def test_nearest_words_of_unchanged_context(toyclip):
     model, tokenizer = toyclip
     context = context_from_words(model, tokenizer, "a photo of a")
     assert [w[0] for w in nearest_words(model, tokenizer, context)] == ["a", "photo", "of", "a"]
+
+
+@pytest.mark.parametrize("kind", ["lstm", "mlp"])
+def test_a_centred_encoder_starts_at_its_context_with_the_same_gradients(kind):
+    torch.manual_seed(0)
+    plain = ReparameterisationEncoder(8, kind, bottleneck=4)
+    centred = copy.deepcopy(plain)
+    c0 = torch.randn(4, 8)
+    centred.centre(c0)
+    torch.testing.assert_close(centred(c0), c0, rtol=0, atol=1e-6)
+    assert not torch.allclose(plain(c0), c0)  # the authors' form starts elsewhere
+    # a constant shift: every parameter gets the gradient of the plain encoder
+    x = torch.randn(4, 8)
+    weights = torch.randn(4, 8)
+    for enc in (plain, centred):
+        enc.zero_grad()
+        (enc(x) * weights).sum().backward()
+    for p, q in zip(plain.parameters(), centred.parameters()):
+        torch.testing.assert_close(p.grad, q.grad)
+    assert [n for n, _ in centred.named_parameters()] == [n for n, _ in plain.named_parameters()]
+
+
+def test_centred_pre_starts_at_the_zero_shot_prompt(toyclip):
+    model, tokenizer = toyclip
+    words = context_from_words(model, tokenizer, "a photo of a")
+    pre = PRE(model, tokenizer, ctx_init="a photo of a", centred=True, encoder="lstm")
+    prompt = PromptContext(words, pre._encoder(words.shape[1]))
+    pre._start(prompt)
+    with torch.no_grad():
+        torch.testing.assert_close(prompt(), words, rtol=0, atol=1e-6)

@@ -9,6 +9,7 @@ from zslkit.adapt.pseudo_labels import (
     fit_linear_probe,
     k_schedule,
     select_top_k_per_class,
+    select_top_n_global,
 )
 
 torch.set_num_threads(1)
@@ -109,3 +110,33 @@ def test_linear_probe_without_steps_is_the_normalised_start():
         fit_linear_probe(torch.eye(2), [0, 1], init, epochs=0),
         torch.tensor([[0.6, 0.0], [0.8, 1.0]]),
     )
+
+
+@pytest.mark.parametrize(
+    "n, indices, labels",
+    [
+        # confidences by hand: img5 0.95, img1 0.9, img4 0.8, img0 0.7, img2 0.6, img3 0.5, img6 0.4
+        (0, [], []),
+        (2, [1, 5], [0, 1]),
+        (4, [0, 1, 4, 5], [0, 0, 2, 1]),
+        (9, [0, 1, 2, 3, 4, 5, 6], [0, 0, 1, 0, 2, 1, 2]),
+    ],
+)
+def test_global_selection_hand_worked(n, indices, labels):
+    got_indices, got_labels = select_top_n_global(PROBS, n)
+    assert got_indices.tolist() == indices
+    assert got_labels.tolist() == labels
+
+
+def test_unbalanced_labeler_takes_the_global_selection():
+    # one confident cluster (class 0) and one unsure (class 1): the global
+    # budget of k C = 2 images goes to class 0 alone, the balanced one to both
+    features = torch.nn.functional.normalize(
+        torch.tensor([[1.0, 0.0], [0.99, 0.1], [0.8, 0.6], [0.75, 0.66]]), dim=1
+    )
+    text = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [0.6, 0.8]]).T, dim=0)
+    kw = dict(n_iterations=2, epochs=0, logit_scale=10.0)
+    unbalanced = IterativePseudoLabeler(text, balanced=False, **kw).fit(features)
+    balanced = IterativePseudoLabeler(text, **kw).fit(features)
+    assert unbalanced.history_[0]["pseudo_labels"].tolist() == [0, 0]
+    assert sorted(balanced.history_[0]["pseudo_labels"].tolist()) == [0, 1]

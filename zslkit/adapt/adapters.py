@@ -34,7 +34,7 @@ one-hot labels:
 
 The 100 is CLIP's learned temperature (``logit_scale``). Each adapter takes
 ``logit_scale`` as a hyperparameter: for another backbone pass its own,
-``float(model.logit_scale.exp())`` (ToyCLIP's is 16), so that the text
+``float(model.logit_scale.exp())`` (ToyCLIP 1: 16, ToyCLIP 2: 23), so that the text
 logits are as sharp as the model was trained to make them. The alpha
 grids do not follow: they are the papers' grids, chosen for a scale of
 100, so with a smaller scale the same alpha weighs the cache (or the

@@ -37,8 +37,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from zslkit.adapt.experiments import figure_key  # noqa: F401  (record names)
 from zslkit.checks import check_choice, check_range
-from zslkit.data import world
+from zslkit.data import web, world
 from zslkit.metrics import per_class_accuracy
 from zslkit.models.features import encode_text
 from zslkit.models.toyclip import encode_images, to_tensor
@@ -46,6 +47,19 @@ from zslkit.models.zeroshot import zero_shot_classifier
 
 METHODS = ("plain", "zscl")
 """Continual fine-tuning methods of :func:`continual_finetune`."""
+
+CORPORA = ("web", "pocket")
+"""Where :func:`reference_set` draws its pairs: ToyCLIP 2's pocket web
+(:func:`zslkit.data.web.pretraining_set`) or ToyCLIP 1's photo corpus
+(:func:`zslkit.data.world.pretraining_set`)."""
+
+ABLATIONS: dict[str, dict] = {
+    "plain": {"method": "plain"},
+    "ZSCL": {"method": "zscl"},
+    "distillation only": {"method": "zscl", "average_every": 0},
+    "averaging only": {"method": "zscl", "distill_weight": 0.0},
+}
+"""The four runs of :func:`continual_sweep`: name -> options of :func:`continual_finetune`."""
 
 
 # --------------------------------------------------------------------------
@@ -229,15 +243,21 @@ def finetune_step(
     ``reference`` is ``(reference_images, teacher_image_features,
     reference_text_features)``: model input (R, 3, H, W), (R, d) and (R, d);
     when given, :func:`distillation_loss` of the student's features of the
-    reference images is added. Returns ``{"task": ..., "distill": ...}``.
+    reference images is added. The task and reference images go through the
+    encoder as one batch (the same features as two batches: the image tower
+    has no batch statistics, only LayerNorm). Returns ``{"task": ...,
+    "distill": ...}``.
     """
-    loss = task_loss(model, images, labels, classifier, logit_scale)
-    out = {"task": float(loss.detach())}
-    if reference is not None:
+    if reference is None:
+        loss = task_loss(model, images, labels, classifier, logit_scale)
+        out = {"task": float(loss.detach())}
+    else:
         ref_images, teacher_features, ref_text = reference
-        student = model.encode_image(ref_images, normalize=True)
+        features = model.encode_image(torch.cat([images, ref_images]), normalize=True)
+        task_features, student = features[: len(images)], features[len(images) :]
+        loss = F.cross_entropy(logit_scale * task_features @ classifier, labels)
         distill = distillation_loss(student, teacher_features, ref_text, logit_scale)
-        out["distill"] = float(distill.detach())
+        out = {"task": float(loss.detach()), "distill": float(distill.detach())}
         loss = loss + distill_weight * distill
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -257,22 +277,44 @@ def task_classifiers(
 
 
 def reference_set(
-    model, tokenizer, n: int = 512, seed: int = 0, device: str = "cpu"
-) -> dict[str, torch.Tensor]:
+    model,
+    tokenizer,
+    n: int = 512,
+    seed: int = 0,
+    device: str = "cpu",
+    corpus: str = "web",
+) -> dict:
     """ZSCL's reference data: ``n`` image-caption pairs of the pretraining distribution.
 
-    Drawn with :func:`zslkit.data.world.pretraining_set` (seen classes of the
-    default split, clean photos, 40 % off-palette objects as in
-    pretraining). Returns ``images`` (model input, (n, 3, 32, 32)),
+    ``corpus="web"`` draws them with :func:`zslkit.data.web.pretraining_set`
+    (ToyCLIP 2's corpus: photos, sketches and noisy images, never the
+    background domain), ``"pocket"`` with
+    :func:`zslkit.data.world.pretraining_set` (ToyCLIP 1's clean photos).
+    Either way the objects are those of pretraining: the seen classes of the
+    default split, and 40 % off-palette objects captioned by shape only.
+
+    Returns
+    -------
+    dict with ``images`` (model input, (n, 3, 32, 32)),
     ``teacher_image_features`` ((n, d), of ``model`` as given: call it on
-    the original model) and ``text_features`` ((n, d), L2-normalised).
+    the original model), ``text_features`` ((n, d), L2-normalised),
+    ``captions`` (list of n str) and ``classes`` (the sorted class names
+    that some reference pair shows; off-palette objects show none).
     """
     check_range("n", n, 2, integer=True)
-    images, captions, _ = world.pretraining_set(n, seed=seed, off_palette=0.4)
+    check_choice("corpus", corpus, CORPORA)
+    seen = world.load_split("default")["seen"]
+    if corpus == "web":
+        images, captions, records = web.pretraining_set(n, seed=seed, off_palette=0.4)
+        labels = records["labels"]
+    else:
+        images, captions, labels = world.pretraining_set(n, seed=seed, off_palette=0.4)
     return {
         "images": to_tensor(images, model),
         "teacher_image_features": encode_images(model, images),
         "text_features": encode_text(model, tokenizer, captions, device=device).cpu(),
+        "captions": list(captions),
+        "classes": sorted({seen[i] for i in np.asarray(labels) if i >= 0}),
     }
 
 
@@ -297,9 +339,10 @@ def continual_finetune(
     reference_batch_size: int = 32,
     distill_weight: float = 1.0,
     average_every: int = 5,
-    logit_scale: float = 100.0,
+    logit_scale: float | None = None,
     seed: int = 0,
     eval_fn: Callable[[torch.nn.Module, int], Mapping[str, float]] | None = None,
+    eval_at: Sequence[int] | None = None,
 ) -> tuple[torch.nn.Module, list[dict]]:
     """Fine-tune the image tower of a copy of ``model`` on ``tasks`` in order.
 
@@ -314,12 +357,19 @@ def continual_finetune(
         running average of the weights, updated every ``average_every``
         steps starting from the weights at the start of the task, becomes the
         model at the end of the task; ``average_every=0`` switches the
-        averaging off, ``distill_weight=0`` the distillation).
+        averaging off, ``distill_weight=0`` the distillation, and the
+        reference images are then not encoded at all).
     n_steps, batch_size, lr : per task; AdamW (weight decay 0) with a fresh
         optimiser for each task.
+    logit_scale : the temperature of the task and distillation logits;
+        ``None`` (default) uses the model's own learned scale
+        (``model.logit_scale.exp()``: 100 for OpenAI's CLIPs, about 23 for
+        ToyCLIP 2), the one its zero-shot classifier was trained with.
     eval_fn : called as ``eval_fn(model, t)`` before the first task
         (``t = 0``) and after task ``t`` (1, 2, ...); its dict goes into the
         history row.
+    eval_at : the ``t`` at which ``eval_fn`` is called (default: all);
+        rows at other points hold the losses and times only.
 
     Returns
     -------
@@ -342,6 +392,15 @@ def continual_finetune(
         raise ValueError(f"got {len(classifiers)} classifiers for {len(tasks)} tasks")
     if method == "zscl" and reference is None:
         raise ValueError("method='zscl' needs reference=reference_set(original_model, ...)")
+    if logit_scale is None:
+        logit_scale = float(model.logit_scale.detach().exp())
+    check_range("logit_scale", logit_scale, 0.0)
+    distill = method == "zscl" and distill_weight > 0
+    at = set(range(len(tasks) + 1)) if eval_at is None else {int(t) for t in eval_at}
+
+    def evaluation(m, t):
+        return dict(eval_fn(m, t)) if eval_fn is not None and t in at else {}
+
     model = copy.deepcopy(model)
     for p in model.parameters():
         p.requires_grad_(False)
@@ -356,7 +415,7 @@ def continual_finetune(
             "task_loss": float("nan"),
             "distill_loss": float("nan"),
             "seconds": 0.0,
-            **(eval_fn(model, 0) if eval_fn else {}),
+            **evaluation(model, 0),
         }
     ]
     for t, (task, classifier) in enumerate(zip(tasks, classifiers), start=1):
@@ -377,7 +436,7 @@ def continual_finetune(
                 rng.choice(len(labels), size=min(batch_size, len(labels)), replace=False)
             )
             ref = None
-            if method == "zscl":
+            if distill:
                 r = torch.randint(
                     len(reference["images"]), (reference_batch_size,), generator=generator
                 )
@@ -410,12 +469,11 @@ def continual_finetune(
             "after_task": t,
             "task_loss": float(np.mean([x["task"] for x in losses])),
             "distill_loss": float(np.mean([x["distill"] for x in losses]))
-            if method == "zscl"
+            if distill
             else float("nan"),
             "seconds": time.perf_counter() - start,
         }
-        if eval_fn:
-            row.update(eval_fn(model, t))
+        row.update(evaluation(model, t))
         history.append(row)
     model.eval()
     return model, history
@@ -446,6 +504,7 @@ def evaluator(
     heldout_images: np.ndarray,
     heldout_labels: np.ndarray,
     heldout_classifier: torch.Tensor,
+    heldout_groups: Mapping[str, Sequence[int]] | None = None,
 ) -> Callable[[torch.nn.Module, int], dict]:
     """``evaluate(model, t)``: the model's accuracies after learning ``t`` tasks (0: before any).
 
@@ -453,20 +512,166 @@ def evaluator(
     images of every task with its classifier, learned or not, in task
     order), ``heldout`` (the zero-shot accuracy on the held-out images) and
     ``learned`` (the mean of ``per_task`` over the first ``t`` tasks; NaN
-    for ``t = 0``). It is the ``eval_fn`` of :func:`continual_finetune`.
+    for ``t = 0``). For every ``name -> labels`` of ``heldout_groups`` it
+    also returns ``heldout_<name>``: the per-class accuracy on the held-out
+    images whose label is in ``labels``, with the same (all-class)
+    predictions. It is the ``eval_fn`` of :func:`continual_finetune`.
 
     Taught in: notebooks/33_continual_learning.ipynb.
     """
+    heldout_labels = np.asarray(heldout_labels)
+    masks = {}
+    for name, labels in (heldout_groups or {}).items():
+        masks[name] = np.isin(heldout_labels, np.asarray(labels))
+        if not masks[name].any():
+            raise ValueError(f"heldout_groups[{name!r}]={labels!r} matches no held-out image")
 
     def evaluate(model, t):
         per_task = [
             accuracy(model, task["test_images"], task["test_labels"], w)
             for task, w in zip(tasks, classifiers)
         ]
-        return {
-            "heldout": accuracy(model, heldout_images, heldout_labels, heldout_classifier),
+        model.eval()
+        pred = (encode_images(model, heldout_images) @ heldout_classifier).argmax(1).numpy()
+        out = {
+            "heldout": float(per_class_accuracy(heldout_labels, pred)),
             "per_task": per_task,
             "learned": float(np.mean(per_task[:t])) if t else float("nan"),
         }
+        for name, mask in masks.items():
+            out[f"heldout_{name}"] = float(per_class_accuracy(heldout_labels[mask], pred[mask]))
+        return out
 
     return evaluate
+
+
+# --------------------------------------------------------------------------
+# Several seeds, the ablations, paired differences
+# --------------------------------------------------------------------------
+def continual_sweep(
+    model,
+    tokenizer,
+    groups: Sequence[Sequence[str]],
+    classifiers: Sequence[torch.Tensor],
+    heldout: Mapping,
+    seeds: Sequence[int],
+    methods: Mapping[str, Mapping] | None = None,
+    variant: str = "background",
+    n_train_per_class: int = 16,
+    n_test_per_class: int = 12,
+    reference_size: int = 512,
+    corpus: str = "web",
+    full_history: Sequence[str] = ("plain", "ZSCL"),
+    device: str = "cpu",
+    **training,
+) -> dict:
+    """Every method of ``methods`` (default :data:`ABLATIONS`) on every seed.
+
+    For each seed ``s`` the tasks are rendered afresh
+    (:func:`make_tasks` with ``seed=s``), a reference set is drawn
+    (:func:`reference_set` with ``seed=s + 1``, of the original ``model``),
+    and every method is fine-tuned from the original model with batches of
+    ``seed=s``, so the methods of one seed share tasks, reference pairs and
+    held-out images: their difference is paired. ``heldout`` holds
+    ``images``, ``labels``, ``classifier`` and ``groups`` (see
+    :func:`evaluator`; the same for all seeds). The methods in
+    ``full_history`` are evaluated after every task on the first seed,
+    the others only at the end (``eval_at``), which saves time.
+    ``training``: ``n_steps``, ``batch_size``, ``lr``, ``reference_batch_size``,
+    ``distill_weight``, ``average_every``, ``logit_scale``, as
+    :func:`continual_finetune` takes them (a method's options win).
+
+    Returns
+    -------
+    dict with ``histories`` (method -> one history per seed),
+    ``zero_shot`` (per seed, the evaluation of the original model with all
+    tasks counted as learned: its ``learned`` is the zero-shot mean over the
+    tasks), ``references`` (the reference set of each seed), ``first_tasks``
+    (the tasks of the first seed) and ``seconds`` (method -> total
+    fine-tuning seconds over the seeds, evaluation included).
+
+    Taught in: notebooks/33_continual_learning.ipynb.
+    """
+    methods = ABLATIONS if methods is None else methods
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds=[] : give at least one seed")
+    for name, options in methods.items():
+        check_choice(f"methods[{name!r}]['method']", options.get("method"), METHODS)
+    out = {"histories": {m: [] for m in methods}, "zero_shot": [], "references": []}
+    out["seconds"] = dict.fromkeys(methods, 0.0)
+    for i, seed in enumerate(seeds):
+        tasks = make_tasks(groups, variant, n_train_per_class, n_test_per_class, seed=seed)
+        reference = reference_set(
+            model, tokenizer, reference_size, seed=seed + 1, device=device, corpus=corpus
+        )
+        evaluate = evaluator(
+            tasks,
+            classifiers,
+            heldout["images"],
+            heldout["labels"],
+            heldout["classifier"],
+            heldout.get("groups"),
+        )
+        if i == 0:
+            out["first_tasks"] = tasks
+        out["zero_shot"].append(evaluate(model, len(tasks)))
+        out["references"].append(reference)
+        for name, options in methods.items():
+            full = i == 0 and name in full_history
+            _, history = continual_finetune(
+                model,
+                tasks,
+                classifiers,
+                reference=reference,
+                seed=seed,
+                eval_fn=evaluate,
+                eval_at=None if full else [len(tasks)],
+                **{**training, **options},
+            )
+            out["histories"][name].append(history)
+            out["seconds"][name] += history[-1]["seconds"]
+    return out
+
+
+def final_differences(
+    histories: Mapping[str, Sequence[Sequence[Mapping]]],
+    pairs: Sequence[tuple[str, str]],
+    metrics: Sequence[str] = ("heldout",),
+    zero_shot: Sequence[Mapping[str, float]] | None = None,
+    confidence: float = 0.95,
+) -> dict:
+    """Paired t intervals over seeds of end-of-sequence metrics.
+
+    For each ``(a, b)`` of ``pairs`` and each metric ``m`` (a key of the
+    last history row, e.g. ``"heldout"``, ``"learned"``), the per-seed
+    differences ``histories[a][s][-1][m] - histories[b][s][-1][m]`` get
+    Student's t interval (:func:`zslkit.stats.t_interval`), named
+    ``f"{key(a)}_minus_{key(b)}_{m}"``. ``b`` may be ``"zero-shot"``: then
+    ``zero_shot[s][m]`` (the original model's value on seed ``s``, e.g.
+    ``continual_sweep(...)["zero_shot"]``) is subtracted instead.
+
+    Taught in: notebooks/33_continual_learning.ipynb.
+    """
+    from zslkit.stats import t_interval
+
+    key = figure_key
+    out = {}
+    for a, b in pairs:
+        for name in (a, b):
+            if name not in histories and name != "zero-shot":
+                raise ValueError(
+                    f"method {name!r} is not in the sweep; choose from {sorted(histories)}"
+                )
+        for m in metrics:
+            x = np.array([h[-1][m] for h in histories[a]], dtype=float)
+            if b == "zero-shot":
+                if zero_shot is None:
+                    raise ValueError("pairs with 'zero-shot' need zero_shot= (one row per seed)")
+                y = np.array([z[m] for z in zero_shot], dtype=float)
+            else:
+                y = np.array([h[-1][m] for h in histories[b]], dtype=float)
+            if x.shape != y.shape:
+                raise ValueError(f"{a!r} and {b!r} have {x.size} and {y.size} seeds")
+            out[f"{key(a)}_minus_{key(b)}_{m}"] = t_interval(x - y, confidence)
+    return out

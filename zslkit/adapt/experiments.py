@@ -24,6 +24,7 @@ __all__ = [
     "few_shot_sweep",
     "summarise_sweep",
     "figure_key",
+    "seed_differences",
     "gda_test_alpha_optimism",
     "top1",
     "part_classifiers",
@@ -158,6 +159,49 @@ def figure_key(name: str) -> str:
     Taught in: notebooks/30_training_free_adapters.ipynb.
     """
     return name.lower().replace(" ", "_").replace("-", "_")
+
+
+def seed_differences(
+    accuracy: Mapping[str, Mapping[int, Sequence[float]]],
+    pairs: Sequence[tuple[str, str]],
+    shots: Sequence[int],
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """Paired differences between methods over the few-shot draws, with t intervals.
+
+    Two methods fitted on the same draw (same shots, same validation and
+    test images) are compared draw by draw: for each ``(a, b)`` of ``pairs``
+    and each shot count ``k``, the differences ``accuracy[a][k][s] -
+    accuracy[b][k][s]`` over the seeds ``s`` get Student's t interval
+    (:func:`zslkit.stats.t_interval`). With three draws the interval has two
+    degrees of freedom and is wide: a gap inside it is a tie.
+
+    Returns ``{f"{key(a)}_minus_{key(b)}_{k}shot": Interval}`` in top-1
+    units (:func:`figure_key` names the methods), in the order of ``pairs``
+    then ``shots``; :func:`zslkit.stats.intervals_as_figures` turns it into
+    recordable figures.
+
+    Taught in: notebooks/30_training_free_adapters.ipynb.
+    """
+    from zslkit.stats import t_interval
+
+    out = {}
+    for a, b in pairs:
+        for name in (a, b):
+            if name not in accuracy:
+                raise ValueError(
+                    f"method {name!r} is not in the sweep; choose from {sorted(accuracy)}"
+                )
+        for k in shots:
+            if k not in accuracy[a] or k not in accuracy[b]:
+                raise ValueError(
+                    f"n_shots={k!r} is not in the sweep; choose from {sorted(accuracy[a])}"
+                )
+            x, y = np.asarray(accuracy[a][k], float), np.asarray(accuracy[b][k], float)
+            if x.shape != y.shape:
+                raise ValueError(f"{a!r} and {b!r} have {x.size} and {y.size} draws at {k} shots")
+            out[f"{figure_key(a)}_minus_{figure_key(b)}_{k}shot"] = t_interval(x - y, confidence)
+    return out
 
 
 def gda_test_alpha_optimism(

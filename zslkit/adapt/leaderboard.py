@@ -1,6 +1,7 @@
 """One leaderboard for Parts II and III: every method, one protocol, the same cached features.
 
 A method is a :class:`Method`: a name, a kind (``"zero-shot"``,
+``"transductive"`` (no labels, but fitted on the unlabelled test images),
 ``"training-free"`` or ``"trained"``), a function ``score(task, seed)``
 returning its test top-1 on a few-shot task of
 :func:`zslkit.adapt.protocols.few_shot_data`, and the shot counts it runs at.
@@ -55,10 +56,13 @@ __all__ = [
     "gains_over",
     "best_of_kind",
     "best_label_free",
+    "per_draw_accuracy",
+    "leaders",
 ]
 
-KINDS = ("zero-shot", "training-free", "trained")
-"""Kinds of method: no labels, labels without gradient steps, labels with gradient steps."""
+KINDS = ("zero-shot", "transductive", "training-free", "trained")
+"""Kinds of method: no labels; no labels but the unlabelled test images; labels
+without gradient steps; labels with gradient steps."""
 
 
 @dataclass(frozen=True)
@@ -334,7 +338,7 @@ def plot_leaderboard(
         _, ax = plt.subplots(figsize=(7, 4.2))
     names = list(dict.fromkeys(r["method"] for r in results))
     colours = {**style.colours_for(names), **COLOURS, **dict(colours or {})}
-    markers = {"training-free": "o", "trained": "s"}
+    markers = {"training-free": "o", "trained": "s"}  # label-free rows: lines
     for name in names:
         rows = [r for r in results if r["method"] == name and int(r["shots"]) in (0, *shots)]
         xs, ys = [int(r["shots"]) for r in rows], [float(r["top1"]) for r in rows]
@@ -525,3 +529,64 @@ def best_label_free(summary: Mapping[str, dict]) -> str:
     """
     names = [n for n, row in summary.items() if row["label_free"]]
     return max(names, key=lambda n: summary[n]["mean_over_shots"])
+
+
+def per_draw_accuracy(
+    results: Sequence[Mapping], shots: Sequence[int], seeds: Sequence[int]
+) -> dict[str, dict[int, list[float]]]:
+    """``{method: {n_shots: [top-1 on each draw, in the order of seeds]}}``.
+
+    A label-free method ran once; its value stands for every draw of every
+    shot count, so that a method using labels can be compared with it draw
+    by draw (:func:`zslkit.adapt.experiments.seed_differences`).
+
+    Taught in: notebooks/34_leaderboard.ipynb.
+    """
+    shots, seeds = [int(k) for k in shots], list(seeds)
+    out: dict[str, dict[int, list[float]]] = {}
+    for r in results:
+        row = out.setdefault(r["method"], {})
+        if int(r["shots"]) == 0:
+            for k in shots:
+                row[k] = [float(r["top1"])] * len(seeds)
+        else:
+            row.setdefault(int(r["shots"]), [None] * len(seeds))
+            row[int(r["shots"])][seeds.index(r["seed"])] = float(r["top1"])
+    return out
+
+
+def leaders(
+    summary: Mapping[str, dict],
+    accuracy: Mapping[str, Mapping[int, Sequence[float]]],
+    shots: Sequence[int],
+    confidence: float = 0.95,
+) -> dict[int, dict]:
+    """At each shot count, the method with the highest mean and the methods it does not beat.
+
+    The leader (:func:`best_methods`) is compared draw by draw with every
+    other method that ran at that shot count: Student's t interval over the
+    draws of ``leader - other`` (:func:`zslkit.adapt.experiments.seed_differences`).
+    A method whose interval contains zero ties the leader. Two label-free
+    methods are not compared: they ran once on one test set, with no draws
+    to vary (their comparison needs an interval over test images, as in
+    Part II).
+
+    Returns ``{n_shots: {"leader": name, "ties": [names], "intervals": {name: Interval}}}``.
+
+    Taught in: notebooks/34_leaderboard.ipynb.
+    """
+    from zslkit.adapt.experiments import seed_differences
+
+    out = {}
+    for k, leader in best_methods(summary, shots).items():
+        intervals = {}
+        for name, row in summary.items():
+            if name == leader or k not in row["cells"]:
+                continue
+            if row["label_free"] and summary[leader]["label_free"]:
+                continue
+            (ci,) = seed_differences(accuracy, [(leader, name)], [k], confidence).values()
+            intervals[name] = ci
+        ties = [name for name, ci in intervals.items() if ci.low <= 0.0 <= ci.high]
+        out[k] = {"leader": leader, "ties": ties, "intervals": intervals}
+    return out

@@ -159,8 +159,11 @@ def check_pseudo_label_parameters(params: Mapping[str, Any]) -> None:
 def check_continual_parameters(params: Mapping[str, Any]) -> None:
     """Check every parameter of the continual-learning notebook.
 
+    ``backbone`` (``toyclip2`` or ``toyclip``: the chapter fine-tunes on
+    32-pixel pocket images), ``reference_corpus`` (``web`` or ``pocket``),
     ``variant`` (a pocket variant), ``n_tasks`` (1, 2, 4 or 8), ``seed`` (0
-    to 10 000), the sizes and step counts ``n_train_per_class``,
+    to 10 000), ``n_seeds`` (2 to 100), the sizes and step counts
+    ``n_train_per_class``,
     ``n_test_per_class``, ``heldout_per_class``, ``n_steps``,
     ``batch_size``, ``reference_size``, ``reference_batch_size`` (1 to
     100 000), ``lr`` (0 to 1), ``distill_weight`` (0 to 1000) and
@@ -168,11 +171,18 @@ def check_continual_parameters(params: Mapping[str, Any]) -> None:
 
     Taught in: notebooks/33_continual_learning.ipynb.
     """
+    from zslkit.adapt.continual import CORPORA
     from zslkit.data.world import VARIANTS
+    from zslkit.models.backbones import TOYCLIPS
 
+    for name, choices in (("backbone", TOYCLIPS), ("reference_corpus", CORPORA)):
+        if name in params:
+            check_choice(name, params[name], choices)
     check_choice("variant", params["variant"], VARIANTS)
     check_choice("n_tasks", params["n_tasks"], [1, 2, 4, 8])
     _check_ints(params, {"seed": (0, 10_000)})
+    if "n_seeds" in params:
+        _check_ints(params, {"n_seeds": (2, 100)})  # a t interval needs two
     sizes = (
         "n_train_per_class",
         "n_test_per_class",

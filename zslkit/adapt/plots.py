@@ -23,6 +23,8 @@ __all__ = [
     "plot_base_to_new_curves",
     "plot_pseudo_labels_and_tpt",
     "plot_continual",
+    "plot_continual_summary",
+    "CONTINUAL_COLOURS",
 ]
 
 ADAPTER_COLOURS = style.colours_for(
@@ -231,4 +233,50 @@ def plot_continual(
         ax.set_xlabel("after fine-tuning on task")
         ax.grid(alpha=0.3)
         ax.legend()
+    return fig
+
+
+CONTINUAL_COLOURS = {
+    "plain": style.colour(3),
+    "ZSCL": style.colour(0),
+    "distillation only": style.colour(2),
+    "averaging only": style.colour(4),
+}
+"""The colour of each continual-learning method (plain and ZSCL as in :func:`plot_continual`)."""
+
+
+def plot_continual_summary(
+    histories: Mapping[str, Sequence[Sequence[Mapping]]],
+    zero_shot: Sequence[Mapping],
+    metrics: Mapping[str, str],
+):
+    """One panel per metric: each method's end-of-sequence value, mean over seeds, 95 % t interval.
+
+    ``histories`` : method -> one history per seed
+    (:func:`zslkit.adapt.continual.continual_sweep`); ``zero_shot`` : the
+    original model's evaluation per seed (its mean is the dashed line);
+    ``metrics`` : key of the last history row -> panel title. Methods are
+    drawn as points with error bars (the axis does not start at zero), in
+    :data:`CONTINUAL_COLOURS`. Returns the Figure.
+
+    Taught in: notebooks/33_continual_learning.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    from zslkit.stats import t_interval
+
+    names = list(histories)
+    others = style.colours_for([n for n in names if n not in CONTINUAL_COLOURS])
+    colours = {**others, **CONTINUAL_COLOURS}
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 3.6), squeeze=False)
+    for ax, (metric, title) in zip(axes[0], metrics.items()):
+        ax.axhline(np.mean([z[metric] for z in zero_shot]), color=style.MUTED, ls="--")
+        for x, name in enumerate(names):
+            ci = t_interval([h[-1][metric] for h in histories[name]])
+            err = [[ci.estimate - ci.low], [ci.high - ci.estimate]]
+            ax.errorbar(x, ci.estimate, yerr=err, fmt="o", color=colours[name], capsize=4)
+        ax.set_xticks(np.arange(len(names)), names, rotation=25, ha="right", fontsize=8)
+        ax.set_xlim(-0.5, len(names) - 0.5)
+        ax.set(title=title, ylabel="top-1 accuracy")
+        ax.grid(alpha=0.3, axis="y")
     return fig

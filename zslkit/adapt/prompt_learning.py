@@ -253,6 +253,11 @@ class ReparameterisationEncoder(nn.Module):
     bottleneck : hidden width of the MLP.
 
     Shapes: (M, D) -> (M, D), or (C, M, D) -> (C, M, D) for class-specific context.
+
+    After :meth:`centre` with the initial context ``c_0``, the output is
+    ``c + h(c) - h(c_0)``: the constant ``h(c_0)`` (computed once, not
+    trained) leaves every gradient unchanged and makes the prompt start
+    exactly at ``c_0``.
     """
 
     def __init__(self, width: int, kind: str = "lstm", bottleneck: int = 32):
@@ -260,6 +265,7 @@ class ReparameterisationEncoder(nn.Module):
         check_choice("encoder", kind, ENCODERS)
         check_range("bottleneck", bottleneck, 1, integer=True)
         self.kind = kind
+        self.register_buffer("offset", None)  # h(c_0) once centred
         if kind == "lstm":
             if width % 2:
                 raise ValueError(f"the BiLSTM encoder needs an even width, got {width}")
@@ -276,7 +282,18 @@ class ReparameterisationEncoder(nn.Module):
         x = context.unsqueeze(0) if squeeze else context
         h = self.net(x)[0] if self.kind == "lstm" else self.net(x)
         out = x + h
+        if self.offset is not None:
+            out = out - self.offset
         return out.squeeze(0) if squeeze else out
+
+    def centre(self, context: torch.Tensor) -> "ReparameterisationEncoder":
+        """Subtract ``h(context)`` from now on, so that ``forward(context) == context``."""
+        self.offset = None
+        with torch.no_grad():
+            shift = self.forward(context) - context
+        x = shift.unsqueeze(0) if shift.dim() == 2 else shift
+        self.offset = x.detach().clone()
+        return self
 
 
 class PromptContext(nn.Module):
@@ -418,6 +435,9 @@ class CoOp:
         return None
 
     # -- fitting -----------------------------------------------------------
+    def _start(self, prompt: "PromptContext") -> None:
+        """Hook run once on the initial prompt context (PRE centres its encoder here)."""
+
     def _check_params(self) -> None:
         check_text_tower(self.model)
         if self.n_ctx is not None:
@@ -503,6 +523,7 @@ class CoOp:
             context = self._initial_context(len(class_names), width, generator)
             self.n_ctx_ = int(context.shape[-2])
             self.prompt_ = PromptContext(context, self._encoder(width)).to(device)
+            self._start(self.prompt_)
             template = build_prompts(self.model, self.tokenizer, class_names, self.n_ctx_)
             optimizer = torch.optim.SGD(
                 self.prompt_.parameters(),
@@ -622,9 +643,13 @@ class PRE(CoOp):
         see :class:`ReparameterisationEncoder`.
     bottleneck : hidden width of the ``"mlp"`` encoder.
 
-    The prompt starts at ``c + h(c)``, not at ``c``: with
-    ``ctx_init="a photo of a"`` the randomly initialised encoder already
-    moves it away from the zero-shot prompt.
+    centred : if True, the encoder's output is ``c + h(c) - h(c_0)``
+        (:meth:`ReparameterisationEncoder.centre`), so training starts
+        exactly at the initial context ``c_0`` (with ``ctx_init="a photo of
+        a"``: at CoOp's start, the zero-shot prompt) and only the geometry of
+        the optimisation differs from CoOp's. If False (the authors' form),
+        the prompt starts at ``c_0 + h(c_0)``: the randomly initialised
+        encoder already moves it away from the zero-shot prompt.
     """
 
     def __init__(
@@ -636,6 +661,7 @@ class PRE(CoOp):
         class_specific: bool = False,
         encoder: str = "lstm",
         bottleneck: int = 32,
+        centred: bool = False,
         epochs: int = 50,
         batch_size: int = 32,
         lr: float = 0.002,
@@ -668,9 +694,14 @@ class PRE(CoOp):
         )
         self.encoder = encoder
         self.bottleneck = bottleneck
+        self.centred = centred
 
     def _encoder(self, width: int) -> nn.Module:
         return ReparameterisationEncoder(width, self.encoder, self.bottleneck)
+
+    def _start(self, prompt: "PromptContext") -> None:
+        if self.centred:
+            prompt.encoder.centre(prompt.vectors.detach())
 
 
 @torch.no_grad()

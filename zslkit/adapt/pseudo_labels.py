@@ -41,6 +41,7 @@ LEARNERS = ("linear", "coop")
 __all__ = [
     "LEARNERS",
     "select_top_k_per_class",
+    "select_top_n_global",
     "k_schedule",
     "fit_linear_probe",
     "IterativePseudoLabeler",
@@ -86,6 +87,30 @@ def select_top_k_per_class(probs: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
         order = np.lexsort((members, -confidence[members]))  # by confidence, then index
         chosen.append(members[order[:k]])
     indices = np.sort(np.concatenate(chosen)).astype(np.int64) if chosen else np.zeros(0, np.int64)
+    return indices, predicted[indices].astype(np.int64)
+
+
+def select_top_n_global(probs: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The baseline without class balance: the ``n`` most confident images overall.
+
+    Every image is labelled with its predicted class; the ``n`` images with
+    the highest confidence ``max_c p(c | x)`` are kept, whatever their class
+    (with ``n = k C`` the budget of :func:`select_top_k_per_class`). Classes
+    the model is confident about take most of the budget. Ties are broken by
+    the lower image index.
+
+    Returns ``indices`` (sorted, int64) and ``labels`` (their predicted class).
+
+    Taught in: notebooks/32_pseudo_labels_tta.ipynb.
+    """
+    probs = _as_tensor(probs).numpy()
+    if probs.ndim != 2:
+        raise ValueError(f"probs must be (n, C), got shape {probs.shape}")
+    check_range("n", n, 0, integer=True)
+    predicted = probs.argmax(axis=1)
+    confidence = probs[np.arange(len(probs)), predicted]
+    order = np.lexsort((np.arange(len(probs)), -confidence))
+    indices = np.sort(order[:n]).astype(np.int64)
     return indices, predicted[indices].astype(np.int64)
 
 
@@ -170,6 +195,9 @@ class IterativePseudoLabeler:
     logit_scale : tau of the probe (CoOp uses the model's own).
     model, tokenizer, class_names, coop_kwargs : for ``learner="coop"``.
     seed : seeds the learner.
+    balanced : True (GRIP): the ``k`` most confident images of each class;
+        False: the ``k C`` most confident images overall
+        (:func:`select_top_n_global`), the baseline without class balance.
     callback : optional ``callback(estimator, iteration)`` after each round
         (e.g. to measure test accuracy for a plot); return value ignored.
 
@@ -196,6 +224,7 @@ class IterativePseudoLabeler:
         coop_kwargs: dict | None = None,
         seed: int = 0,
         callback: Callable[["IterativePseudoLabeler", int], Any] | None = None,
+        balanced: bool = True,
     ):
         self.text_weights = text_weights
         self.n_iterations = n_iterations
@@ -209,6 +238,7 @@ class IterativePseudoLabeler:
         self.coop_kwargs = coop_kwargs
         self.seed = seed
         self.callback = callback
+        self.balanced = balanced
 
     def _check_params(self) -> None:
         check_range("n_iterations", self.n_iterations, 1, integer=True)
@@ -260,7 +290,11 @@ class IterativePseudoLabeler:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             for t, k in enumerate(self.schedule_, start=1):
-                indices, pseudo = select_top_k_per_class(self.predict_proba(features), k)
+                probs = self.predict_proba(features)
+                if self.balanced:
+                    indices, pseudo = select_top_k_per_class(probs, k)
+                else:
+                    indices, pseudo = select_top_n_global(probs, k * n_classes)
                 x, labels = features[torch.as_tensor(indices)], torch.as_tensor(pseudo)
                 if self.learner == "linear":
                     self.weights_ = fit_linear_probe(

@@ -20,6 +20,10 @@ __all__ = [
     "protocol_summary",
     "shots_table",
     "chosen_table",
+    "differences_table",
+    "paper_adapter_table",
+    "paper_base_to_new_table",
+    "paper_grip_table",
     "base_to_new_summary",
     "base_to_new_text",
     "pseudo_label_rounds",
@@ -90,6 +94,61 @@ def shots_table(
     for name, row in summary.items():
         lines.append(
             f"{name:<15}" + "".join(f"{m:>9.3f} ± {s:.3f}" for m, s in (row[k] for k in shots))
+        )
+    return "\n".join(lines)
+
+
+def differences_table(intervals: Mapping[str, object], scale: float = 100.0) -> str:
+    """One line per paired difference: estimate and interval, in points, and whether it is a tie.
+
+    ``intervals`` : name -> :class:`zslkit.stats.Interval`, as
+    :func:`zslkit.adapt.experiments.seed_differences` returns them. A
+    difference whose interval contains zero is printed as a tie.
+
+    Taught in: notebooks/30_training_free_adapters.ipynb.
+    """
+    lines = []
+    width = max((len(name) for name in intervals), default=0)
+    for name, ci in intervals.items():
+        low, high = scale * ci.low, scale * ci.high
+        verdict = "tie" if low <= 0.0 <= high else ("above" if low > 0 else "below")
+        lines.append(
+            f"{name:<{width}} {scale * ci.estimate:+5.1f} [{low:+5.1f}, {high:+5.1f}] {verdict}"
+        )
+    return "\n".join(lines)
+
+
+PAPER_BACKBONES = (
+    ("RN50", "imagenet_rn50"),
+    ("ViT-B/32", "imagenet_vitb32"),
+    ("ViT-B/16", "imagenet_vitb16"),
+)
+"""Rows of :func:`paper_adapter_table`: label and key in ``data/reference_numbers.json``."""
+
+
+def paper_adapter_table() -> str:
+    """The papers' ImageNet 16-shot top-1 (%) of zero-shot CLIP, Tip-Adapter(-F) and GDA.
+
+    Read from ``data/reference_numbers.json`` (entries
+    ``tip_adapter_clip_openai_16shot`` and ``gda_clip_openai_16shot``); a
+    dash where the paper gives no number for that backbone.
+
+    Taught in: notebooks/30_training_free_adapters.ipynb.
+    """
+    from zslkit.data.benchmarks import reference_number
+
+    tip = "tip_adapter_clip_openai_16shot"
+    columns = (
+        ("zero-shot", tip, "zero_shot_top1"),
+        ("Tip-Adapter", tip, "tip_adapter_top1"),
+        ("Tip-Adapter-F", tip, "tip_adapter_f_top1"),
+        ("GDA", "gda_clip_openai_16shot", "gda_top1"),
+    )
+    lines = [f"{'backbone':<9}" + "".join(f"{name:>14}" for name, _, _ in columns)]
+    for label, key in PAPER_BACKBONES:
+        values = [reference_number(method, key, metric) for _, method, metric in columns]
+        lines.append(
+            f"{label:<9}" + "".join(f"{'-' if v is None else f'{100 * v:.2f}':>14}" for v in values)
         )
     return "\n".join(lines)
 
@@ -235,3 +294,59 @@ def forgetting_summary(
             f"{drop['ZSCL'] < drop['plain']}",
         ]
     )
+
+
+BASE_TO_NEW_PAPER = (("CLIP zero-shot", "clip"), ("CoOp", "coop"), ("CoCoOp", "cocoop"))
+"""Rows of :func:`paper_base_to_new_table`: label and metric prefix in ``data/reference_numbers.json``."""
+
+
+def paper_base_to_new_table() -> str:
+    """The papers' base-to-new B, N and H (%) of CLIP, CoOp and CoCoOp, and PRE's gain over CoOp.
+
+    Read from ``data/reference_numbers.json``: ``base_to_new_vitb16_16shot``
+    (ViT-B/16, 16 shots, mean over 11 datasets) and ``pre_minus_coop_16shot``
+    (the PRE paper's mean over its 8 benchmarks).
+
+    Taught in: notebooks/31_prompt_learning.ipynb.
+    """
+    from zslkit.data.benchmarks import reference_number
+
+    lines = [f"{'method (ViT-B/16, 11 datasets)':<32}{'B':>7}{'N':>7}{'H':>7}"]
+    for label, key in BASE_TO_NEW_PAPER:
+        values = [
+            reference_number("base_to_new_vitb16_16shot", "mean_11_datasets", f"{key}_{m}")
+            for m in ("base", "new", "h")
+        ]
+        lines.append(f"{label:<32}" + "".join(f"{100 * v:7.2f}" for v in values))
+    gain = {
+        m: reference_number("pre_minus_coop_16shot", "mean_8_datasets", m) for m in ("new", "h")
+    }
+    lines.append(
+        f"PRE minus CoOp (8 datasets): N {100 * gain['new']:+.2f}, H {100 * gain['h']:+.2f} points"
+    )
+    return "\n".join(lines)
+
+
+GRIP_DATASETS = (("EuroSAT", "eurosat"), ("Flowers102", "flowers102"), ("DTD", "dtd"))
+"""Rows of :func:`paper_grip_table`: label and dataset key in ``data/reference_numbers.json``."""
+
+
+def paper_grip_table() -> str:
+    """GRIP's top-1 (%) of CLIP and GRIP (ViT-B/32, textual prompts), with no label and transductively.
+
+    Read from ``data/reference_numbers.json`` (``grip_clip_vitb32_textual``):
+    the UL columns (unsupervised: unlabelled images, no label at all, the
+    setting of chapter 32) and the TRZSL columns (transductive zero-shot:
+    the seen classes labelled, unlabelled images of the unseen ones).
+
+    Taught in: notebooks/32_pseudo_labels_tta.ipynb.
+    """
+    from zslkit.data.benchmarks import reference_number
+
+    columns = ("ul_clip", "ul_grip", "trzsl_clip", "trzsl_grip")
+    header = ("UL CLIP", "UL GRIP", "TRZSL CLIP", "TRZSL GRIP")
+    lines = [f"{'GRIP paper':<12}" + "".join(f"{h:>12}" for h in header)]
+    for label, key in GRIP_DATASETS:
+        values = [reference_number("grip_clip_vitb32_textual", key, c) for c in columns]
+        lines.append(f"{label:<12}" + "".join(f"{100 * v:12.1f}" for v in values))
+    return "\n".join(lines)
