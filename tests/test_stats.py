@@ -127,3 +127,20 @@ def test_interval_figures_name_the_three_numbers_a_notebook_records():
     assert set(both) == {"x_a", "x_a_ci_low", "x_a_ci_high", "x_b", "x_b_ci_low", "x_b_ci_high"}
     with pytest.raises(ValueError, match="Interval"):
         interval_figures("gap", (0.1, 0.0, 0.2))
+
+
+def test_paired_t_intervals_take_differences_seed_by_seed():
+    from scipy import stats as st
+
+    from zslkit.stats import paired_t_intervals
+
+    per_seed = {"a": [0.5, 0.7, 0.6], "b": [0.4, 0.5, 0.6]}
+    (ci,) = paired_t_intervals(per_seed, [("a", "b")]).values()
+    d = np.array([0.1, 0.2, 0.0])  # by hand
+    low, high = st.t.interval(0.95, 2, loc=0.1, scale=d.std(ddof=1) / np.sqrt(3))
+    assert ci.estimate == pytest.approx(0.1)
+    assert (ci.low, ci.high) == pytest.approx((low, high))
+    with pytest.raises(ValueError, match="'c'.*choose from"):
+        paired_t_intervals(per_seed, [("a", "c")])
+    with pytest.raises(ValueError, match="seed by seed"):
+        paired_t_intervals({"a": [1, 2, 3], "b": [1, 2]}, [("a", "b")])

@@ -10,7 +10,8 @@ three intervals, whichever matches how the numbers were obtained:
   McNemar test on the items one method gets right and the other wrong
   (``scipy.stats.binomtest``);
 * :func:`t_interval` - a mean over seeds (or a mean paired difference over
-  seeds): Student's t interval (``scipy.stats.t``).
+  seeds): Student's t interval (``scipy.stats.t``); :func:`paired_t_intervals`
+  takes the differences seed by seed for several pairs of methods.
 
 An :class:`Interval` that contains zero is a tie, and the text must say so.
 
@@ -150,6 +151,35 @@ def t_interval(values, confidence: float = 0.95) -> Interval:
         return Interval(mean, mean, mean, confidence, f"t interval over {x.size} seeds")
     low, high = stats.t.interval(confidence, x.size - 1, loc=mean, scale=sem)
     return Interval(mean, float(low), float(high), confidence, f"t interval over {x.size} seeds")
+
+
+def paired_t_intervals(
+    per_seed, pairs, confidence: float = 0.95
+) -> dict[tuple[str, str], Interval]:
+    """Seed-by-seed differences ``a - b`` with Student's t interval, for each pair.
+
+    Parameters
+    ----------
+    per_seed : name -> one value per seed (or few-shot draw), in the same
+        order for every name.
+    pairs : ``(a, b)`` names to compare.
+    confidence : level of the intervals.
+
+    Returns ``{(a, b): Interval}`` (:func:`t_interval` of the differences),
+    in the order of ``pairs``.
+    """
+    out = {}
+    for a, b in pairs:
+        for name in (a, b):
+            if name not in per_seed:
+                raise ValueError(f"no values for {name!r}; choose from {sorted(per_seed)}")
+        x, y = np.asarray(per_seed[a], float), np.asarray(per_seed[b], float)
+        if x.shape != y.shape:
+            raise ValueError(
+                f"{a!r} has {x.size} values and {b!r} {y.size}: pair them seed by seed"
+            )
+        out[a, b] = t_interval(x - y, confidence)
+    return out
 
 
 def interval_figures(name: str, interval: Interval, scale: float = 1.0) -> dict[str, float]:

@@ -183,25 +183,20 @@ def seed_differences(
 
     Taught in: notebooks/30_training_free_adapters.ipynb.
     """
-    from zslkit.stats import t_interval
+    from zslkit.stats import paired_t_intervals
 
     out = {}
-    for a, b in pairs:
-        for name in (a, b):
-            if name not in accuracy:
+    for k in shots:
+        for name in {n for pair in pairs for n in pair}:
+            if name in accuracy and k not in accuracy[name]:
                 raise ValueError(
-                    f"method {name!r} is not in the sweep; choose from {sorted(accuracy)}"
+                    f"n_shots={k!r} is not in the sweep; choose from {sorted(accuracy[name])}"
                 )
-        for k in shots:
-            if k not in accuracy[a] or k not in accuracy[b]:
-                raise ValueError(
-                    f"n_shots={k!r} is not in the sweep; choose from {sorted(accuracy[a])}"
-                )
-            x, y = np.asarray(accuracy[a][k], float), np.asarray(accuracy[b][k], float)
-            if x.shape != y.shape:
-                raise ValueError(f"{a!r} and {b!r} have {x.size} and {y.size} draws at {k} shots")
-            out[f"{figure_key(a)}_minus_{figure_key(b)}_{k}shot"] = t_interval(x - y, confidence)
-    return out
+        at_k = {name: row[k] for name, row in accuracy.items() if k in row}
+        for (a, b), ci in paired_t_intervals(at_k, pairs, confidence).items():
+            out[f"{figure_key(a)}_minus_{figure_key(b)}_{k}shot"] = ci
+    order = [f"{figure_key(a)}_minus_{figure_key(b)}_{k}shot" for a, b in pairs for k in shots]
+    return {name: out[name] for name in order}
 
 
 def gda_test_alpha_optimism(

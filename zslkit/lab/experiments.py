@@ -368,18 +368,9 @@ def seed_differences(
 
     Taught in: notebooks/26_contrastive_losses.ipynb
     """
-    from zslkit.stats import t_interval
+    from zslkit.stats import paired_t_intervals
 
-    out = {}
-    for a, b in pairs:
-        for name in (a, b):
-            if name not in per_seed:
-                raise ValueError(f"no values for {name!r}; have {sorted(per_seed)}")
-        x, y = np.asarray(per_seed[a], float), np.asarray(per_seed[b], float)
-        if x.shape != y.shape:
-            raise ValueError(f"{a!r} has {x.size} seeds and {b!r} {y.size}: pair them seed by seed")
-        out[f"{a}-{b}"] = t_interval(x - y)
-    return out
+    return {f"{a}-{b}": ci for (a, b), ci in paired_t_intervals(per_seed, pairs).items()}
 
 
 REFERENCE_RUN = "contrastive_reference.json"
