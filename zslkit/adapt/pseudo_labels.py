@@ -56,6 +56,15 @@ def _as_tensor(x: Any) -> torch.Tensor:
     )
 
 
+def _predictions(probs: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(probs, predicted class, its score)`` of an (n, C) array or tensor, checked."""
+    probs = _as_tensor(probs).numpy()
+    if probs.ndim != 2:
+        raise ValueError(f"probs must be (n, C), got shape {probs.shape}")
+    predicted = probs.argmax(axis=1)
+    return probs, predicted, probs[np.arange(len(probs)), predicted]
+
+
 def select_top_k_per_class(probs: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The class-balanced pseudo-labels: for each class, its ``k`` most confident images.
 
@@ -75,12 +84,8 @@ def select_top_k_per_class(probs: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
     indices : (m,) int64 array of selected images, sorted; m <= C k.
     labels : (m,) int64 array, their pseudo-labels (the predicted class).
     """
-    probs = _as_tensor(probs).numpy()
-    if probs.ndim != 2:
-        raise ValueError(f"probs must be (n, C), got shape {probs.shape}")
     check_range("k", k, 0, integer=True)
-    predicted = probs.argmax(axis=1)
-    confidence = probs[np.arange(len(probs)), predicted]
+    probs, predicted, confidence = _predictions(probs)
     chosen = []
     for c in range(probs.shape[1]):
         members = np.flatnonzero(predicted == c)
@@ -103,12 +108,8 @@ def select_top_n_global(probs: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
 
     Taught in: notebooks/32_pseudo_labels_tta.ipynb.
     """
-    probs = _as_tensor(probs).numpy()
-    if probs.ndim != 2:
-        raise ValueError(f"probs must be (n, C), got shape {probs.shape}")
     check_range("n", n, 0, integer=True)
-    predicted = probs.argmax(axis=1)
-    confidence = probs[np.arange(len(probs)), predicted]
+    probs, predicted, confidence = _predictions(probs)
     order = np.lexsort((np.arange(len(probs)), -confidence))
     indices = np.sort(order[:n]).astype(np.int64)
     return indices, predicted[indices].astype(np.int64)
