@@ -149,6 +149,39 @@ def test_read_jsonl_with_string_labels_and_sample_it(tmp_path):
     assert label_spec("my_reviews", names)["templates"] == ["This text is about {}."]
 
 
+@pytest.mark.parametrize("sizes", [(60, 16), (16, 60), (3, 1), (1, 3), (65, 65)])
+def test_balanced_test_and_train_samples_share_no_document_id_whatever_the_sizes(sizes):
+    from zslkit.domains.text import _balanced
+
+    labels = np.repeat([0, 1, 2], [130, 131, 140])
+    ids = [str(i) for i in range(len(labels))]  # each document is its own id
+    (test, test_labels), (train, train_labels) = (
+        _balanced(ids, labels, split, n, seed=0) for split, n in zip(("test", "train"), sizes)
+    )
+    assert not set(test) & set(train)
+    assert np.bincount(test_labels).tolist() == [sizes[0]] * 3
+    assert np.bincount(train_labels).tolist() == [sizes[1]] * 3
+    assert all(labels[int(i)] == y for i, y in zip(test + train, [*test_labels, *train_labels]))
+
+
+@pytest.mark.parametrize("file_name", ["reviews.jsonl", "test.jsonl", "train.csv"])
+def test_one_file_test_and_train_share_no_document_whatever_the_sizes_and_name(tmp_path, file_name):
+    one_file = tmp_path / file_name  # both splits drawn from this one file
+    rows = [{"text": f"doc {i}", "label": ["neg", "pos"][i % 2]} for i in range(40)]
+    if one_file.suffix == ".csv":
+        one_file.write_text("text,label\n" + "".join(f"{r['text']},{r['label']}\n" for r in rows))
+    else:
+        one_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for n_test, n_train in [(6, 2), (2, 6), (10, 10), (0, 0)]:
+        test = load_text_dataset("my_reviews", "test", n_per_class=n_test, root=one_file)
+        train = load_text_dataset("my_reviews", "train", n_per_class=n_train, root=one_file)
+        assert not set(test.documents) & set(train.documents), (n_test, n_train)
+        if n_test == 0:  # every document of the file, in one split or the other
+            assert (
+                len(test) == len(train) == 20 and len(set(test.documents + train.documents)) == 40
+            )
+
+
 def test_read_file_errors(tmp_path):
     (tmp_path / "a.jsonl").write_text('{"text": "x", "label": 3}\n')
     with pytest.raises(ValueError, match="no label names"):
@@ -181,9 +214,11 @@ def test_movie_title_moves_the_article_back():
 def test_wordnet_supersense_sample_is_balanced_disjoint_and_correctly_labelled():
     from zslkit.data.wordnet import default_wordnet
 
-    test = load_text_dataset("wordnet_supersenses", "test", n_per_class=20, seed=3)
-    train = load_text_dataset("wordnet_supersenses", "train", n_per_class=20, seed=3)
-    assert np.bincount(test.labels).tolist() == [20] * 8 == np.bincount(train.labels).tolist()
+    # the chapter's sizes: 60 test documents per class, a labelled pool of 16
+    test = load_text_dataset("wordnet_supersenses", "test", n_per_class=60, seed=3)
+    train = load_text_dataset("wordnet_supersenses", "train", n_per_class=16, seed=3)
+    assert np.bincount(test.labels).tolist() == [60] * 8
+    assert np.bincount(train.labels).tolist() == [16] * 8
     spec = load_label_texts("wordnet_supersenses")
     lexname_of = {
         s.definition: s.lexname for s in default_wordnet().all_synsets()

@@ -315,7 +315,7 @@ def _balanced(documents: list[str], labels: np.ndarray, split: str, n_per_class:
     ``"test"`` / ``"train"``), so a test and a train sample are disjoint
     whatever their sizes; ``"whole"`` draws from the whole shuffle (a file
     that holds one split only). The sample is the first ``n_per_class`` of
-    the pool.
+    the pool, or all of it for ``n_per_class=0``.
     """
     check_choice("split", split, POSITIONS)
     rng = np.random.default_rng(seed)
@@ -324,13 +324,14 @@ def _balanced(documents: list[str], labels: np.ndarray, split: str, n_per_class:
         members = np.flatnonzero(labels == c)[rng.permutation(int((labels == c).sum()))]
         half = len(members) // 2
         pool = {"test": members[:half], "train": members[half:], "whole": members}[split]
-        if len(pool) < n_per_class:
+        n = n_per_class or len(pool)
+        if len(pool) < n:
             raise ValueError(
                 f"class {c} has {len(members)} documents, too few for n_per_class={n_per_class} "
                 f"in split {split!r} (test draws from the first half of each class, train from "
                 "the second)"
             )
-        picked.append(pool[:n_per_class])
+        picked.append(pool[:n])
     picked = np.concatenate(picked)
     return [documents[i] for i in picked], labels[picked]
 
@@ -480,32 +481,34 @@ def load_text_dataset(
         disjoint whatever the sizes: per class a fixed shuffle (``seed``) is
         cut in halves, test = the first ``n_per_class`` of the first half,
         train = the first ``n_per_class`` of the second half
-    n_per_class : documents per class; 0 keeps every document of a file
+    n_per_class : documents per class; 0 keeps every document of the split
+        (all of a folder's ``<split>`` file; of one file, its half of each class)
     root : for ``wordnet_supersenses`` an optional WordNet folder; for a
         file dataset a folder holding ``<split>.jsonl`` or ``<split>.csv``,
-        or one ``.csv`` / ``.jsonl`` file that both splits are drawn from,
-        disjoint, like the pocket datasets (see :func:`read_labelled_file`)
+        or one ``.csv`` / ``.jsonl`` file (whatever its name) that both
+        splits are drawn from, disjoint, like the pocket datasets (see
+        :func:`read_labelled_file`)
     """
     check_choice("split", split, SPLITS)
     check_range("n_per_class", n_per_class, 0, None, integer=True)
-    position = split  # where in each class's shuffled pool the sample starts
+    position = split  # one pool for both splits: its half of each class's shuffle
     if name == "wordnet_supersenses":
         documents, labels, class_names = _wordnet_supersenses(root)
     elif name == "movies":
         documents, labels, class_names = _movies()
     elif root:
-        path = _file_in(Path(root).expanduser(), split)
-        documents, labels, class_names = read_labelled_file(path)
-        if n_per_class == 0:
-            return TextDataset(name, split, documents, labels, class_names)
-        if path.stem == split:
-            position = "whole"  # the file holds this split only: sample from all of it
+        root = Path(root).expanduser()
+        documents, labels, class_names = read_labelled_file(_file_in(root, split))
+        if root.is_dir():  # the folder's <split> file holds this split only: all of it
+            if n_per_class == 0:
+                return TextDataset(name, split, documents, labels, class_names)
+            position = "whole"
     else:
         raise ValueError(
             f"dataset={name!r} is not a pocket dataset {list(POCKET_DATASETS)}; for any other "
             "dataset pass root= (data_root), a .csv / .jsonl file or a folder with <split>.jsonl"
         )
-    if n_per_class == 0:
+    if n_per_class == 0 and name in POCKET_DATASETS:
         raise ValueError(
             f"n_per_class=0 (every document) is for file datasets; {name} needs n_per_class >= 1"
         )
