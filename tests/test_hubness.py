@@ -220,3 +220,27 @@ def test_same_domain_nouns_hand_picked_words():
     assert same_domain_nouns(10, "noun.animal", vocabulary=vocabulary) == ["dog"]
     with pytest.raises(ValueError, match="lexname"):
         same_domain_nouns(10, "noun.nothing", vocabulary=vocabulary)
+
+
+def test_notebook_with_the_class_names_alone(tmp_path):
+    """``-p n_distractors 0`` (the chapter's "What to try"): a clear error at k = 10, a result at k = 3."""
+    import json
+    import subprocess
+    import sys
+
+    def run(*params):
+        cmd = [sys.executable, "-m", "zslkit.nbtools.cli", "run", "13_hubness"]
+        cmd += ["--out", str(tmp_path), "-p", "n_distractors", "0", *params]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+
+    proc = run()  # k = 10 = the number of labels: N_k constant
+    assert proc.returncode != 0
+    assert "k=10 with only 10 labels" in proc.stdout + proc.stderr
+    proc = run("-p", "k", "3")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    p = 3 / 10  # every query the same 3 of the 10 labels: two-point N_k
+    assert results["same_list_skew"] == pytest.approx((1 - 2 * p) / np.sqrt(p * (1 - p)))
+    skews = [v for name, v in results.items() if name.endswith("_skew")]
+    assert len(skews) >= 5 and np.isfinite(skews).all()
+    assert results["cosine_hits10"] == 1.0  # 3 candidates: all within the first ten

@@ -144,6 +144,34 @@ def test_class_priors_hand_worked():
     np.testing.assert_allclose(plain.scores_, F, rtol=1e-10)
 
 
+def test_class_mass_normalisation_hand_worked():
+    # alpha = 0: F* = Y0, so the decisions are class mass normalisation alone.
+    # Column sums 2.95 and 1.05; F / sums: [.3051 .0952] [.2712 .1905]
+    # [.2373 .2857] [.1864 .4286]. Plain argmax: 0 0 0 0. Uniform prior
+    # (halves of these): 0 0 1 1. Initial prior: argmax counts (4, 0),
+    # add-one (5, 1) / 6: item 3 gives .1554 vs .0714, so 0 0 0 0. Prior
+    # (1/4, 3/4): .0763 vs .0714, .0678 vs .1429, ...: 0 1 1 1.
+    Y0 = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.55, 0.45]])
+    X = np.random.default_rng(7).normal(size=(4, 2))
+    cases = {
+        "uniform": [0, 0, 1, 1],
+        "initial": [0, 0, 0, 0],
+        (0.25, 0.75): [0, 1, 1, 1],
+    }
+    for prior, expected in cases.items():
+        model = TransductiveLabelPropagation(1, 0.0, class_prior=prior)
+        assert model.fit_predict(X, Y0, classes=[0, 1]).tolist() == expected
+    uniform = TransductiveLabelPropagation(1, 0.0).fit(X, Y0)
+    hand = 0.5 * np.array([[0.9 / 2.95, 0.1 / 1.05], [0.55 / 2.95, 0.45 / 1.05]])
+    np.testing.assert_allclose(uniform.scores_[[0, 3]], hand, rtol=1e-12)
+    np.testing.assert_allclose(
+        TransductiveLabelPropagation(1, 0.0, class_prior="initial").fit(X, Y0).class_prior_,
+        [5 / 6, 1 / 6],
+    )
+    plain = TransductiveLabelPropagation(1, 0.0, class_mass_normalization=False)
+    assert plain.fit_predict(X, Y0).tolist() == [0, 0, 0, 0]
+
+
 def test_imbalanced_subset_and_pseudo_unseen_split():
     from zslkit.classic import class_subset, imbalance_shares, pseudo_unseen_split
 
