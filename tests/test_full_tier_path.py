@@ -98,10 +98,21 @@ PART_ONE = [
 
 @pytest.fixture(scope="module")
 def fake_gbu_root(tmp_path_factory):
+    import numpy as np
     from gbu_fake import write_fake_gbu
+    from scipy.io import loadmat, savemat
 
     root = tmp_path_factory.mktemp("xlsa17")
-    write_fake_gbu(root, "CUB")
+    fake = write_fake_gbu(root, "CUB")
+    # the real files also split the seen classes' images (trainval + test_seen)
+    # into train_loc and val_loc; here the last two seen classes validate
+    path = root / "CUB" / "att_splits.mat"
+    att = {k: v for k, v in loadmat(path).items() if not k.startswith("__")}
+    rows = np.sort(np.concatenate([fake["trainval"], fake["test_seen"]]))
+    seen = np.unique(fake["labels"][fake["trainval"]])
+    is_val = np.isin(fake["labels"][rows], seen[-2:])
+    loc = {"train_loc": rows[~is_val] + 1, "val_loc": rows[is_val] + 1}  # 1-based
+    savemat(path, {**att, **{k: v[:, None] for k, v in loc.items()}})
     return root
 
 
@@ -135,3 +146,7 @@ def test_part_one_runs_on_gbu_files(notebook, fake_gbu_root, tmp_path):
     )  # no Fashion-MNIST class anywhere in the outputs
     if notebook == "10_attributes_eszsl":
         assert "paper 0.539" in text  # CUB's ESZSL number printed beside ours
+        # the GBU protocol: raw features, the proposed validation classes as the one fold
+        assert "folds of seen classes: [['persian cat', 'horse']]" in text
+        assert "penalties on the proposed validation classes" in text
+        assert "features standardised" not in text

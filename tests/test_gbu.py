@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
-from zslkit.data.gbu import load_gbu
+from zslkit.data.gbu import load_gbu, proposed_validation_classes
 
 
 def _write_fake(folder):
@@ -34,6 +34,9 @@ def _write_fake(folder):
             "trainval_loc": np.array([[1], [2], [4], [5]]),  # classes 1 and 2 (1-based rows)
             "test_seen_loc": np.array([[3], [6]]),
             "test_unseen_loc": np.array([[7], [8], [9], [10], [11], [12]]),
+            # the seen classes' own split (trainval + test_seen rows): class 2 validates
+            "train_loc": np.array([[1], [2], [3]]),
+            "val_loc": np.array([[4], [5], [6]]),
         },
     )
     return features, labels, att
@@ -61,3 +64,29 @@ def test_load_gbu_errors(tmp_path):
         load_gbu(tmp_path, "CUB")
     with pytest.raises(ValueError, match="dataset"):
         load_gbu(tmp_path, "ImageNet")
+
+
+def test_proposed_validation_classes_of_a_fake_pair(tmp_path):
+    _write_fake(tmp_path / "AWA2")
+    val = proposed_validation_classes(tmp_path, "AWA2")
+    np.testing.assert_array_equal(val, [1])  # class 2 of the file, 0-based
+    assert val.dtype == np.int64
+    assert set(val) < set(load_gbu(tmp_path, "AWA2")["seen"])
+
+
+def test_proposed_validation_classes_errors(tmp_path):
+    from scipy.io import loadmat, savemat
+
+    _write_fake(tmp_path / "CUB")
+    path = tmp_path / "CUB" / "att_splits.mat"
+    att = {k: v for k, v in loadmat(path).items() if not k.startswith("__")}
+    savemat(path, {**att, "val_loc": np.array([[7], [8]])})  # an unseen class
+    with pytest.raises(ValueError, match="not a proper subset"):
+        proposed_validation_classes(tmp_path, "CUB")
+    savemat(path, {k: v for k, v in att.items() if k != "val_loc"})
+    with pytest.raises(ValueError, match="no val_loc"):
+        proposed_validation_classes(tmp_path, "CUB")
+    with pytest.raises(ValueError, match="dataset"):
+        proposed_validation_classes(tmp_path, "cub")
+    with pytest.raises(FileNotFoundError, match="res101.mat"):
+        proposed_validation_classes(tmp_path, "SUN")

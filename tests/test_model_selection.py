@@ -5,7 +5,13 @@ import pytest
 from sklearn.model_selection import GridSearchCV
 
 from zslkit.classic import DAP, ESZSL, RidgeMap
-from zslkit.classic.model_selection import ClassCVSearch, class_folds, oracle_search, protocol_note
+from zslkit.classic.model_selection import (
+    ClassCVSearch,
+    check_folds,
+    class_folds,
+    oracle_search,
+    protocol_note,
+)
 
 
 def _toy(seed=0):
@@ -98,3 +104,73 @@ def test_oracle_search_is_the_best_test_score_of_the_grid():
         for a in grid["alpha"]
     ]
     assert oracle.score(Xt, yt, classes=[12, 13, 14]) == pytest.approx(max(scores))
+
+
+def test_given_folds_match_grid_search_cv_and_a_hand_fit():
+    S, X, y = _toy(5)
+    held = [2, 7, 9]  # one fold, as the GBU protocol's validation classes
+    grid = {"gamma": [0.01, 1.0, 100.0], "lam": [0.1, 10.0]}
+    search = ClassCVSearch(ESZSL(), grid, folds=[held]).fit(X, y, class_semantics=S)
+    assert [f.tolist() for f in search.folds_] == [held]
+    out = np.isin(y, held)
+    by_hand = [  # fit on the other classes' images, 3-way ZSL on the held-out ones
+        ESZSL(gamma=g, lam=lam)
+        .fit(X[~out], y[~out], class_semantics=S)
+        .score(X[out], y[out], classes=held)
+        for g in grid["gamma"]
+        for lam in grid["lam"]
+    ]
+    np.testing.assert_allclose(search.cv_results_["fold_scores"][:, 0], by_hand, atol=1e-12)
+    cv = [(np.flatnonzero(~out), np.flatnonzero(out))]
+
+    def zsl_score(estimator, X_fold, y_fold):
+        return estimator.score(X_fold, y_fold, classes=np.unique(y_fold))
+
+    reference = GridSearchCV(ESZSL(), grid, scoring=zsl_score, cv=cv).fit(X, y, class_semantics=S)
+    assert search.best_params_ == reference.best_params_
+    np.testing.assert_allclose(search.best_estimator_.V_, reference.best_estimator_.V_)
+
+
+def test_no_class_is_in_two_folds():
+    y = np.repeat(np.arange(9), 3)
+    for seed in range(5):
+        folds = class_folds(y, 4, seed=seed)
+        flat = np.concatenate(folds)
+        assert len(flat) == len(set(flat.tolist())) == 9
+    with pytest.raises(ValueError, match="shares classes \\[3\\]"):
+        check_folds(y, [[1, 3], [3, 4]])
+    with pytest.raises(ValueError, match="not in y"):
+        check_folds(y, [[1, 12]])
+    with pytest.raises(ValueError, match="every class"):
+        check_folds(y, [list(range(9))])
+    with pytest.raises(ValueError, match="empty"):
+        check_folds(y, [[]])
+    assert [f.tolist() for f in check_folds(y, [[5, 1], [0]])] == [[1, 5], [0]]
+
+
+def test_protocol_note_on_the_proposed_validation_classes():
+    assert protocol_note("cub", None, 3, standardised=False, proposed_validation=True) == (
+        "ours (cub): penalties on the proposed validation classes, trainval images only"
+    )
+    assert protocol_note("sun", 50, 3, False, True).endswith("; trainval capped at 50 per class")
+
+
+def test_standardize_scales_with_training_statistics_or_not_at_all():
+    from sklearn.preprocessing import StandardScaler
+
+    from zslkit.classic import standardize
+
+    rng = np.random.default_rng(0)
+    data = {
+        "train_features": rng.normal(3.0, 2.0, size=(20, 4)).astype(np.float32),
+        "train_labels": np.arange(20) % 2,
+        "test_features": rng.normal(size=(6, 4)).astype(np.float32),
+        "test_labels": np.arange(6) % 3,
+    }
+    tr, _, te, _ = standardize(data)
+    scaler = StandardScaler().fit(data["train_features"])
+    np.testing.assert_allclose(te, scaler.transform(data["test_features"]), rtol=1e-6)
+    tr, ytr, te, yte = standardize(data, scale=False)
+    np.testing.assert_array_equal(tr, data["train_features"])
+    np.testing.assert_array_equal(te, data["test_features"])
+    assert tr.dtype == np.float64 and ytr is data["train_labels"]

@@ -18,12 +18,16 @@ from zslkit.classic.eszsl import ESZSL
 from zslkit.metrics import gzsl_scores, per_class_accuracy
 
 
-def standardize(data: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def standardize(
+    data: dict, scale: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Benchmark features standardised with the statistics of the seen training images only.
 
     Parameters
     ----------
     data : dict from :func:`zslkit.data.benchmarks.load_zsl_benchmark`
+    scale : False returns the features as they are (float64), for a run
+        compared with a paper whose protocol uses raw features (GBU)
 
     Returns
     -------
@@ -34,6 +38,10 @@ def standardize(data: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 
     Taught in: notebooks/10_attributes_eszsl.ipynb (and used by 11 to 14).
     """
+    if not scale:
+        train_features = np.asarray(data["train_features"], dtype=float)
+        test_features = np.asarray(data["test_features"], dtype=float)
+        return train_features, data["train_labels"], test_features, data["test_labels"]
     scaler = StandardScaler().fit(data["train_features"])
     train_features = scaler.transform(data["train_features"])
     test_features = scaler.transform(data["test_features"])

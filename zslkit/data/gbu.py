@@ -6,6 +6,11 @@ splits in ``att_splits.mat``, one folder per dataset (the ``xlsa17/data``
 layout). This is the full tier of Part I: download the files from the
 authors' page and point :func:`load_gbu` at them; nothing is fetched here.
 
+The proposed split also divides the seen classes into training and
+*validation* classes (``train_loc``, ``val_loc``), on which the penalties
+are chosen before the refit on all of ``trainval``:
+:func:`proposed_validation_classes` reads them.
+
 Taught in: notebooks/10_attributes_eszsl.ipynb ("full tier" section).
 """
 
@@ -87,3 +92,51 @@ def load_gbu(root: str | os.PathLike, dataset: str = "AWA2", semantics: str = "a
         "seen": np.unique(labels[locs["trainval"]]),
         "unseen": np.unique(labels[locs["test_unseen"]]),
     }
+
+
+def proposed_validation_classes(root: str | os.PathLike, dataset: str = "AWA2") -> np.ndarray:
+    """The validation classes of a GBU dataset's proposed split: the held-out fold of its protocol.
+
+    The files of Xian et al. divide the seen classes' images into
+    ``train_loc`` and ``val_loc``, whose classes are disjoint. The
+    reproduction of their ESZSL numbers (``mvp18/Popular-ZSL-Algorithms``,
+    ``ESZSL/eszsl.py``: CUB 53.94 against the paper's 53.9) fits on the
+    training classes, scores zero-shot on the validation classes, and refits
+    the chosen setting on ``trainval``. Only the labels are read from
+    ``res101.mat``.
+
+    Parameters
+    ----------
+    root, dataset : as for :func:`load_gbu`
+
+    Returns
+    -------
+    sorted (n_val_classes,) int64 array of 0-based class indices, a proper
+    subset of ``load_gbu(root, dataset)["seen"]``. Raises ``ValueError`` when
+    ``att_splits.mat`` has no ``val_loc`` or its classes are not seen classes.
+
+    Taught in: notebooks/10_attributes_eszsl.ipynb ("full tier" section).
+    """
+    from scipy.io import loadmat
+
+    check_choice("dataset", dataset, GBU_DATASETS)
+    root = Path(root).expanduser()
+    folder = root / dataset if (root / dataset).is_dir() else root
+    res_path, att_path = folder / "res101.mat", folder / "att_splits.mat"
+    missing = [str(p) for p in (res_path, att_path) if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"GBU {dataset} files not found: {', '.join(missing)}")
+    att = loadmat(att_path, variable_names=["val_loc", "trainval_loc"])
+    if "val_loc" not in att:
+        raise ValueError(
+            f"{att_path} has no val_loc: not the proposed split (xlsa17) of Xian et al."
+        )
+    labels = np.asarray(loadmat(res_path, variable_names=["labels"])["labels"]).ravel() - 1
+    val = np.unique(labels[np.asarray(att["val_loc"]).ravel().astype(np.int64) - 1])
+    seen = np.unique(labels[np.asarray(att["trainval_loc"]).ravel().astype(np.int64) - 1])
+    if not set(val.tolist()) < set(seen.tolist()):
+        raise ValueError(
+            f"{att_path}: val_loc classes {val.tolist()} are not a proper subset of "
+            f"the trainval classes {seen.tolist()}"
+        )
+    return val.astype(np.int64)
