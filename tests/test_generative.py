@@ -61,8 +61,32 @@ def test_spread_figures_by_hand():
     assert got["within_ratio"].estimate == pytest.approx(0.5)
     assert got["gap_ratio"].estimate == pytest.approx(0.5)
     np.testing.assert_allclose(got["within_ratio_per_class"], [0.5, 0.5])
+    # offsets from the mean of the class means: (-1, +1) real, (-0.5, +0.5) generated
+    assert got["direction_cosine"].estimate == pytest.approx(1.0)
+    assert "centre_ratio" not in got
+    # from centre -3: real means lie 2 and 4 away, generated 2.5 and 3.5
+    args = (real, real_labels, fake, fake_labels, [0, 1])
+    got = generated_vs_real_spread(*args, centre=[-3.0], n_resamples=50)
+    assert got["centre_ratio"].estimate == pytest.approx((2.5 / 2 + 3.5 / 4) / 2)
+    assert got["centre_ratio"].low <= got["centre_ratio"].estimate <= got["centre_ratio"].high
     with pytest.raises(ValueError, match="no sample"):
         generated_vs_real_spread(real, real_labels, fake, fake_labels, [0, 2])
+    with pytest.raises(ValueError, match="centre"):
+        generated_vs_real_spread(*args, centre=[0.0, 0.0])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # tiny resamples can have 0 spread
+def test_direction_cosine_by_hand():
+    # real class means at (+-1, 0); generated ones at right angles, then reversed
+    labels = np.array([0, 0, 1, 1])
+    jitter = np.array([[0.0, 0.5], [0.0, -0.5]] * 2)
+    real = np.array([[1.0, 0], [1, 0], [-1, 0], [-1, 0]]) + jitter
+    turned = np.array([[0.0, 0.1], [0, 0.1], [0, -0.1], [0, -0.1]]) + jitter
+    reversed_ = -0.1 * real + jitter
+    got = generated_vs_real_spread(real, labels, turned, labels, [0, 1], n_resamples=10)
+    assert got["direction_cosine"].estimate == pytest.approx(0.0, abs=1e-12)
+    got = generated_vs_real_spread(real, labels, reversed_, labels, [0, 1], n_resamples=10)
+    assert got["direction_cosine"].estimate == pytest.approx(-1.0)
 
 
 def test_spread_sees_a_decoder_that_ignores_the_class():

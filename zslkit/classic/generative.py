@@ -235,7 +235,14 @@ def _class_spread(features: np.ndarray, labels: np.ndarray, classes) -> dict:
 
 
 def generated_vs_real_spread(
-    real, real_labels, generated, generated_labels, classes, n_resamples: int = 500, seed: int = 0
+    real,
+    real_labels,
+    generated,
+    generated_labels,
+    classes,
+    centre: np.ndarray | None = None,
+    n_resamples: int = 500,
+    seed: int = 0,
 ) -> dict:
     """How far generated features reproduce the class structure of real ones, with intervals.
 
@@ -261,13 +268,23 @@ def generated_vs_real_spread(
     * ``gap_ratio``: mean distance between the generated class means over the
       mean distance between the real class means (0: the generated classes
       are one blob, the decoder ignores the class semantics; 1: they lie as
-      far apart as the real ones).
+      far apart as the real ones);
+    * ``direction_cosine``: mean over classes of the cosine between a
+      generated class mean's offset from the mean of the generated class
+      means and the same offset of the real class mean (1: the generated
+      classes, however close together, differ in the directions the real
+      ones do; 0: unrelated directions);
+    * ``centre_ratio`` (only when ``centre`` is given): mean over classes of
+      the distance of the generated class mean from ``centre`` over that of
+      the real class mean (below 1: the generated class sits nearer the
+      centre, e.g. the mean of the seen training features, than the real one).
 
     Parameters
     ----------
     real : (n, d) array; real_labels : (n,) int array
     generated : (m, d) array; generated_labels : (m,) int array
     classes : the classes to compare (each present in both sets)
+    centre : (d,) array or None, the point ``centre_ratio`` measures from
     n_resamples, seed : the bootstrap
 
     Returns
@@ -289,18 +306,33 @@ def generated_vs_real_spread(
         missing = [c for c in classes if not np.any(labels == c)]
         if missing:
             raise ValueError(f"classes {missing} have no sample in {name}")
+    if centre is not None:
+        centre = np.asarray(centre, dtype=float)
+        if centre.shape != real.shape[1:]:
+            raise ValueError(
+                f"centre has shape {centre.shape}; valid: ({real.shape[1]},), one value a feature"
+            )
 
     def figures(r, rl, g, gl):
         a, b = _class_spread(r, rl, classes), _class_spread(g, gl, classes)
         sep_r, sep_g = a["between"] / a["within"].mean(), b["between"] / b["within"].mean()
         per_class = np.sqrt(b["within"] / a["within"])
-        return {
+        off_r, off_g = a["means"] - a["means"].mean(0), b["means"] - b["means"].mean(0)
+        cosines = (
+            (off_r * off_g).sum(1) / np.linalg.norm(off_r, axis=1) / np.linalg.norm(off_g, axis=1)
+        )
+        out = {
             "separation_real": sep_r,
             "separation_generated": sep_g,
             "separation_ratio": sep_g / sep_r,
             "within_ratio": per_class.mean(),
             "gap_ratio": b["gaps"].mean() / a["gaps"].mean(),
-        }, per_class
+            "direction_cosine": cosines.mean(),
+        }
+        if centre is not None:
+            dist_r = np.linalg.norm(a["means"] - centre, axis=1)
+            out["centre_ratio"] = (np.linalg.norm(b["means"] - centre, axis=1) / dist_r).mean()
+        return out, per_class
 
     estimate, per_class = figures(real, real_labels, generated, generated_labels)
     rng = np.random.default_rng(seed)
