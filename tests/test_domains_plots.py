@@ -147,12 +147,21 @@ def test_rewiring_gaps():
 
 
 def test_first_clips():
-    clips = np.zeros((4, 3, 8, 8, 3), dtype=np.uint8)
-    fig = plots.first_clips(clips, [0, 1, 0, 1], ["moving left", "moving right"])
-    assert len(fig.axes) == 2 * 3
-    assert all(len(ax.images) == 1 for ax in fig.axes)
-    assert [fig.axes[0].get_ylabel(), fig.axes[3].get_ylabel()] == ["moving left", "moving right"]
-    assert [ax.get_title() for ax in fig.axes[:3]] == ["t=0", "t=1", "t=2"]
+    clips = np.random.default_rng(0).integers(0, 255, (4, 3, 8, 8, 3), dtype=np.uint8)
+    fig = plots.first_clips(clips, [1, 0, 0, 1], ["moving left", "moving right"])
+    (ax,) = fig.axes
+    (image,) = ax.images
+    mosaic = np.asarray(image.get_array())
+    assert mosaic.shape == (2 * 9 - 1, 3 * 9 - 1, 3)
+    # row 0: the first clip labelled 0 (clip 1); row 1: the first labelled 1 (clip 0)
+    for row, clip in enumerate([1, 0]):
+        for t in range(3):
+            np.testing.assert_array_equal(
+                mosaic[9 * row : 9 * row + 8, 9 * t : 9 * t + 8], clips[clip, t]
+            )
+    assert (mosaic[8] == 255).all() and (mosaic[:, 8] == 255).all()  # white gaps
+    assert [x.get_text() for x in ax.get_yticklabels()] == ["moving left", "moving right"]
+    assert [x.get_text() for x in ax.get_xticklabels()] == ["t=0", "t=1", "t=2"]
 
 
 def test_direction_bars():
@@ -183,6 +192,15 @@ def test_distillation_figure():
     assert legend_texts(ax) == ["distilled, during optimisation", "real images", "Gaussian noise"]
     assert [fig.axes[1 + 4 * r].get_ylabel() for r in range(3)] == list(calibration)
     assert all(len(a.images) == 1 for a in fig.axes[1:])
+    kinds = ("real", "distilled", "Genie", "Gaussian")
+    calibration = {k: torch.zeros(4, 1, 5, 5) for k in kinds}
+    histories = {"distilled": [3.0, 1.0], "Genie": [5.0, 2.0]}
+    fig = plots.distillation_figure(histories, {"real": 0.5, "Gaussian": 4.0}, calibration)
+    assert legend_texts(fig.axes[0])[:2] == [f"{k}, during optimisation" for k in histories]
+    assert [fig.axes[1 + 4 * r].get_ylabel() for r in range(4)] == list(kinds)
+    boxes = [fig.axes[1 + 4 * r].get_position() for r in range(4)]  # rows inside, apart
+    assert all(b.y0 >= 0 and b.y1 <= 0.9 for b in boxes)
+    assert all(upper.y0 > lower.y1 for upper, lower in zip(boxes, boxes[1:]))
 
 
 def test_calibration_accuracy_figure_draws_the_t_interval_over_seeds():

@@ -329,12 +329,13 @@ def test_calibration_sets_and_experiment_equal_building_them_by_hand():
     net = _conv_bn_net()
     pool = torch.randn(12, 2, 9, 9, generator=torch.Generator().manual_seed(5))
     calibration, histories = Q.calibration_sets(net, (2, 9, 9), pool, [3, 7], 6, n_steps=3)
-    assert list(calibration) == ["real", "distilled", "Gaussian"] and list(histories) == [3, 7]
+    assert list(calibration) == ["real", "distilled", "Gaussian"]
+    assert list(histories) == ["distilled"] and list(histories["distilled"]) == [3, 7]
     torch.testing.assert_close(calibration["real"][7], pool[6:12])
     torch.testing.assert_close(calibration["Gaussian"][3], Q.gaussian_inputs(6, (2, 9, 9), 3))
     distilled, history = Q.distill_inputs(net, 6, (2, 9, 9), n_steps=3, seed=7)
     torch.testing.assert_close(calibration["distilled"][7], distilled)
-    assert histories[7] == pytest.approx(history)
+    assert histories["distilled"][7] == pytest.approx(history)
     x = torch.randn(10, 2, 9, 9, generator=torch.Generator().manual_seed(6))
     labels = net(x).argmax(1)
     rows = Q.calibration_experiment(net, calibration, [(4, 4)], x, labels)
@@ -346,6 +347,76 @@ def test_calibration_sets_and_experiment_equal_building_them_by_hand():
     assert rows[0]["accuracy"] == pytest.approx(float((hand(x).argmax(1) == labels).float().mean()))
     with pytest.raises(ValueError, match="real_pool"):
         Q.calibration_sets(net, (2, 9, 9), pool, [0, 1, 2], 6, n_steps=0)
+
+
+def test_calibration_sets_with_genie_add_its_inputs_between_distilled_and_gaussian():
+    net = _conv_bn_net()
+    pool = torch.randn(8, 2, 8, 8, generator=torch.Generator().manual_seed(5))
+    calibration, histories = Q.calibration_sets(
+        net, (2, 8, 8), pool, [3, 7], 4, n_steps=2, genie_steps=3
+    )
+    assert list(calibration) == ["real", "distilled", "Genie", "Gaussian"]
+    assert list(histories) == ["distilled", "Genie"]
+    genie, history = Q.genie_distill_inputs(net, 4, (2, 8, 8), n_steps=3, seed=7)
+    torch.testing.assert_close(calibration["Genie"][7], genie)
+    assert histories["Genie"][7] == pytest.approx(history)
+    with pytest.raises(ValueError, match="genie_steps"):
+        Q.calibration_sets(net, (2, 8, 8), pool, [3], 4, n_steps=0, genie_steps=-1)
+
+
+def test_swing_convolution_by_hand():
+    x = torch.arange(16.0).reshape(1, 1, 4, 4)
+    pick = nn.Conv2d(1, 1, 1, stride=2, bias=False)  # reads every second pixel
+    with torch.no_grad():
+        pick.weight.fill_(1.0)
+    # offset (1, 1) is the input itself
+    torch.testing.assert_close(Q.SwingConv2d(pick, offset=(1, 1))(x), pick(x))
+    # reflect-padded x = rows [5 4 5 6 7 6], [1 0 1 2 3 2], [5 4 5 6 7 6], [9 8 9 10 11 10], ...
+    hand = {(0, 0): [[5.0, 5.0], [5.0, 5.0]], (2, 2): [[5.0, 7.0], [13.0, 15.0]]}
+    padded = np.pad(x[0, 0].numpy(), 1, mode="reflect")
+    for (dy, dx), values in hand.items():
+        out = Q.SwingConv2d(pick, offset=(dy, dx))(x)[0, 0].detach().numpy()
+        np.testing.assert_array_equal(out, values)
+        np.testing.assert_array_equal(out, padded[dy : dy + 4, dx : dx + 4][::2, ::2])
+    draws = [Q.SwingConv2d(pick, generator=torch.Generator().manual_seed(2)) for _ in range(2)]
+    outs = [[d(x) for _ in range(5)] for d in draws]  # the same generator seed: the same shifts
+    for a, b in zip(*outs):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match="offset"):
+        Q.SwingConv2d(pick, offset=(0, 3))
+
+
+def test_genie_generator_normalises_each_channel_over_the_batch():
+    torch.manual_seed(0)
+    generator = Q.GenieGenerator((3, 8, 12), latent_dim=5).train()
+    out = generator(torch.randn(6, 5))
+    assert out.shape == (6, 3, 8, 12)
+    mean, var = out.mean(dim=(0, 2, 3)), out.var(dim=(0, 2, 3), unbiased=False)
+    torch.testing.assert_close(mean, torch.zeros(3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(var, torch.ones(3), atol=1e-3, rtol=0)  # BN eps = 1e-5
+    with pytest.raises(ValueError, match="multiples of 4"):
+        Q.GenieGenerator((1, 28, 30))
+
+
+def test_genie_distillation_reduces_the_loss_and_leaves_the_model_alone():
+    net = _conv_bn_net()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    inputs, history = Q.genie_distill_inputs(net, 16, (2, 8, 8), n_steps=60, swing=False, seed=1)
+    assert inputs.shape == (16, 2, 8, 8) and len(history) == 61
+    assert history[-1] < 0.6 * history[0]  # random running statistics: not all reachable
+    # without swing the teacher is the model: the last value is the loss of the inputs
+    assert Q.bn_statistics_loss(net, inputs).item() == pytest.approx(history[-1], rel=1e-5)
+    again, _ = Q.genie_distill_inputs(net, 16, (2, 8, 8), n_steps=60, swing=False, seed=1)
+    torch.testing.assert_close(inputs, again)  # seeded: reproducible
+    swung, swung_history = Q.genie_distill_inputs(net, 16, (2, 8, 8), n_steps=60, seed=1)
+    assert swung_history[-1] < swung_history[0]  # through random shifts: a noisier loss
+    assert not torch.allclose(swung, inputs)
+    assert not any(isinstance(m, Q.SwingConv2d) for m in net.modules())
+    assert all(p.requires_grad for p in net.parameters())
+    for k, v in net.state_dict().items():
+        torch.testing.assert_close(v, before[k])
+    with pytest.raises(ValueError, match="n_steps"):
+        Q.genie_distill_inputs(net, 4, (2, 8, 8), n_steps=-1)
 
 
 def test_parse_configs():

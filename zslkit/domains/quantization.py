@@ -18,7 +18,9 @@ stored during training.
   ``act_bits`` per-tensor input activations with ranges calibrated on given
   inputs (min/max, or the least-squares range of :func:`mse_range`);
 * :func:`bn_statistics_loss`, :func:`distill_inputs` -- ZeroQ's distilled
-  data;
+  data; :class:`GenieGenerator`, :class:`SwingConv2d`,
+  :func:`genie_distill_inputs` -- Genie's (a generator and its latents,
+  learned on the same loss);
 * :func:`calibration_sets`, :func:`calibration_experiment`,
   :func:`accuracy_intervals`, :func:`paired_differences`,
   :func:`range_log_errors` -- the chapter's experiment: real, distilled and
@@ -134,11 +136,10 @@ def fake_quantize(
     """``dequantize(quantize(x))`` with the parameters of ``[x_min, x_max]``: x as the integer model sees it."""
     scale, zero_point = quant_params(x_min, x_max, n_bits, scheme)
     q_min, q_max = integer_range(n_bits, scheme)
-    # dequantize(quantize(x)) in float32 (the codes are exact integers there), without int64 copies
-    q = torch.clamp(
-        torch.round(torch.as_tensor(x, dtype=torch.float32) / scale) + zero_point, q_min, q_max
-    )
-    return (q - zero_point) * scale
+    # dequantize(quantize(x)) in float32 (the codes are exact integers there), without int64
+    # copies; in place on the one new tensor (the same operations, half the memory traffic)
+    q = torch.as_tensor(x, dtype=torch.float32) / scale
+    return q.round_().add_(zero_point).clamp_(q_min, q_max).sub_(zero_point).mul_(scale)
 
 
 def quantize_weight(
@@ -543,6 +544,169 @@ def gaussian_inputs(n: int, input_shape: Sequence[int], seed: int = 0) -> torch.
 
 
 # --------------------------------------------------------------------------
+# Distilled data (Genie): a generator and its latent vectors, learned together
+# --------------------------------------------------------------------------
+class GenieGenerator(nn.Module):
+    """Genie's generator: latent vectors to inputs, ending in a batch norm without affine.
+
+    ``z -> Linear -> (c1, H/4, W/4) -> BN -> up x2 -> conv 3x3 (c2) -> BN
+    -> LeakyReLU(0.2) -> up x2 -> conv 3x3 (channels) -> tanh -> BN``, the
+    architecture of Genie's ``distill.py`` (there ``latent_dim=256``,
+    ``c1=128``, ``c2=64`` for 3x224x224). In training mode the last batch
+    norm gives every input channel mean 0 and variance 1 over the batch.
+
+    Parameters
+    ----------
+    input_shape : (channels, H, W), H and W multiples of 4.
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+
+    def __init__(
+        self, input_shape: Sequence[int], latent_dim: int = 64, c1: int = 32, c2: int = 16
+    ):
+        super().__init__()
+        channels, height, width = (int(v) for v in input_shape)
+        if height % 4 or width % 4:
+            raise ValueError(
+                f"input_shape={tuple(input_shape)}: height and width must be multiples of 4"
+            )
+        for name, value in (("latent_dim", latent_dim), ("c1", c1), ("c2", c2)):
+            check_range(name, value, 1, integer=True)
+        self.start = (c1, height // 4, width // 4)
+        self.linear = nn.Linear(latent_dim, c1 * (height // 4) * (width // 4))
+        self.conv_layers = nn.Sequential(
+            nn.BatchNorm2d(c1),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.BatchNorm2d(c2),
+            nn.LeakyReLU(0.2),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(c2, channels, 3, padding=1),
+            nn.Tanh(),
+            nn.BatchNorm2d(channels, affine=False),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """(n, latent_dim) latents -> (n, *input_shape) inputs."""
+        return self.conv_layers(self.linear(z).view(len(z), *self.start))
+
+
+class SwingConv2d(nn.Module):
+    """Genie's swing convolution: a strided convolution applied to a randomly shifted input.
+
+    The input is padded by ``jitter`` pixels on each side (reflection) and a
+    window of the input's size is cut at a random offset ``(dy, dx)`` in
+    ``0..2 jitter`` (``jitter, jitter``: the input itself), then the wrapped
+    convolution runs. A strided convolution only ever reads one phase of
+    the pixel grid; swinging it lets the distilled inputs' gradient reach
+    every phase.
+
+    Parameters
+    ----------
+    conv : the ``Conv2d`` to wrap (its weights are used as they are).
+    generator : ``torch.Generator`` drawing the offsets (reproducible).
+    offset : a fixed ``(dy, dx)`` instead of random ones (for tests).
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+
+    def __init__(
+        self,
+        conv: nn.Module,
+        jitter: int = 1,
+        generator: torch.Generator | None = None,
+        offset: tuple[int, int] | None = None,
+    ):
+        super().__init__()
+        check_range("jitter", jitter, 1, integer=True)
+        if offset is not None and not all(0 <= o <= 2 * jitter for o in offset):
+            raise ValueError(f"offset={offset}: each part must lie in 0..{2 * jitter}")
+        self.conv, self.jitter, self.generator, self.offset = conv, jitter, generator, offset
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.offset is None:
+            dy, dx = torch.randint(2 * self.jitter + 1, (2,), generator=self.generator).tolist()
+        else:
+            dy, dx = self.offset
+        padded = F.pad(x, [self.jitter] * 4, mode="reflect")
+        return self.conv(padded[:, :, dy : dy + x.shape[2], dx : dx + x.shape[3]])
+
+
+def genie_distill_inputs(
+    model: nn.Module,
+    n: int,
+    input_shape: Sequence[int],
+    n_steps: int = 50,
+    lr_latent: float = 0.1,
+    lr_generator: float = 0.01,
+    latent_dim: int = 64,
+    swing: bool = True,
+    seed: int = 0,
+    device: str = "cpu",
+) -> tuple[torch.Tensor, list[float]]:
+    """Genie's distilled data (Genie-D): learn a generator and its latent vectors on the batch-norm loss.
+
+    A :class:`GenieGenerator` (initialised with ``seed``) maps ``n`` latent
+    vectors ``z ~ N(0, I)`` (also from ``seed``) to inputs; Adam updates
+    both ``z`` (``lr_latent``) and the generator (``lr_generator``), the
+    learning rates of Genie's code, to minimise the same
+    :func:`bn_statistics_loss` as :func:`distill_inputs`, so that the two
+    differ only in what is optimised. During distillation every strided
+    ``Conv2d`` of (a copy of) the model becomes a :class:`SwingConv2d`
+    (``swing=True``). Genie's learning-rate schedules (which act after 100
+    steps) are left out. The returned inputs are the generator's output
+    after the last step (training-mode batch norms, as Genie keeps them).
+
+    Returns
+    -------
+    inputs : (n, *input_shape) float32 tensor on the CPU
+    history : the loss before each step, then the final loss (n_steps + 1 values)
+
+    Taught in: notebooks/44_data_free_quantization.ipynb.
+    """
+    check_range("n", n, 2, integer=True)
+    check_range("n_steps", n_steps, 0, integer=True)
+    check_range("lr_latent", lr_latent, 0)
+    check_range("lr_generator", lr_generator, 0)
+    device = resolve_device(device)
+    teacher = copy.deepcopy(model).to(device).eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    offsets = torch.Generator().manual_seed(seed)
+    if swing:
+        _swing_strided(teacher, offsets)
+    with torch.random.fork_rng(devices=[]):  # the generator's initial weights, seeded
+        torch.manual_seed(seed)
+        generator = GenieGenerator(input_shape, latent_dim).to(device).train()
+    z = torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))
+    z = z.to(device).requires_grad_(True)
+    opt_z = torch.optim.Adam([z], lr=lr_latent)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=lr_generator)
+    history = []
+    for _ in range(n_steps):
+        loss = bn_statistics_loss(teacher, generator(z))
+        history.append(loss.item())
+        opt_z.zero_grad()
+        opt_g.zero_grad()
+        loss.backward()
+        opt_z.step()
+        opt_g.step()
+    with torch.no_grad():
+        inputs = generator(z)
+        history.append(bn_statistics_loss(teacher, inputs).item())
+    return inputs.detach().cpu(), history
+
+
+def _swing_strided(module: nn.Module, generator: torch.Generator) -> None:
+    for name, child in module.named_children():
+        if isinstance(child, nn.Conv2d) and child.stride != (1, 1):
+            setattr(module, name, SwingConv2d(child, 1, generator))
+        else:
+            _swing_strided(child, generator)
+
+
+# --------------------------------------------------------------------------
 # The pocket tier: a batch-norm CNN on Fashion-MNIST
 # --------------------------------------------------------------------------
 def pocket_cnn(width: int = 8, n_classes: int = 10) -> nn.Sequential:
@@ -810,24 +974,28 @@ def calibration_sets(
     n_steps: int = 100,
     lr: float = 0.1,
     device: str = "cpu",
-) -> tuple[dict[str, dict[int, torch.Tensor]], dict[int, list[float]]]:
-    """The three calibration sets of every seed: real images, distilled inputs, Gaussian noise.
+    genie_steps: int = 0,
+) -> tuple[dict[str, dict[int, torch.Tensor]], dict[str, dict[int, list[float]]]]:
+    """The calibration sets of every seed: real images, distilled inputs (ZeroQ, Genie), Gaussian noise.
 
     For the ``i``-th seed ``s``: ``real`` is ``real_pool[i n:(i + 1) n]``
     (disjoint draws), ``Gaussian`` is :func:`gaussian_inputs` with seed
     ``s`` and ``distilled`` is :func:`distill_inputs` started from that same
     noise, so that distilled minus Gaussian is the effect of distilling.
+    With ``genie_steps > 0``, ``Genie`` is :func:`genie_distill_inputs`
+    (``genie_steps`` steps, seed ``s``).
 
     Parameters
     ----------
     real_pool : (len(seeds) n, ...) float tensor of real inputs.
     n : calibration inputs of each kind per seed.
+    n_steps, lr : steps and learning rate of ZeroQ's distillation.
 
     Returns
     -------
     calibration : ``{kind: {seed: (n, *input_shape) tensor}}``, kinds in the
-        order real, distilled, Gaussian.
-    histories : ``{seed: distillation loss per step}``.
+        order real, distilled, (Genie,) Gaussian.
+    histories : ``{"distilled" (, "Genie"): {seed: distillation loss per step}}``.
 
     Taught in: notebooks/44_data_free_quantization.ipynb.
     """
@@ -836,13 +1004,19 @@ def calibration_sets(
         raise ValueError(
             f"real_pool has {len(real_pool)} inputs; {len(seeds)} seeds x n={n} need {len(seeds) * n}"
         )
-    calibration = {"real": {}, "distilled": {}, "Gaussian": {}}
-    histories = {}
+    check_range("genie_steps", genie_steps, 0, integer=True)
+    kinds = ["real", "distilled"] + (["Genie"] if genie_steps else []) + ["Gaussian"]
+    calibration = {kind: {} for kind in kinds}
+    histories = {kind: {} for kind in kinds if kind in ("distilled", "Genie")}
     for i, seed in enumerate(seeds):
         calibration["real"][seed] = real_pool[i * n : (i + 1) * n]
-        calibration["distilled"][seed], histories[seed] = distill_inputs(
+        calibration["distilled"][seed], histories["distilled"][seed] = distill_inputs(
             model, n, input_shape, n_steps=n_steps, lr=lr, seed=seed, device=device
         )
+        if genie_steps:
+            calibration["Genie"][seed], histories["Genie"][seed] = genie_distill_inputs(
+                model, n, input_shape, n_steps=genie_steps, seed=seed, device=device
+            )
         calibration["Gaussian"][seed] = gaussian_inputs(n, input_shape, seed)
     return calibration, histories
 

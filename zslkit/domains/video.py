@@ -651,14 +651,8 @@ def held_out_confusions(
     train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
     confusions = {}
     for a, b in pairs:
-        unseen_ids = [action_names.index(a), action_names.index(b)]
-        seen_ids = [i for i in range(len(action_names)) if i not in unseen_ids]
-        train = ~np.isin(train_labels, unseen_ids)
-        relabel = {old: new for new, old in enumerate(seen_ids)}
-        head = ClipTextHead(temporal=True, **head_kw).fit(
-            train_features[train],
-            [relabel[y] for y in train_labels[train]],
-            text_features[seen_ids],
+        head, unseen_ids, _ = _held_out_head(
+            train_features, train_labels, text_features, (a, b), action_names, **head_kw
         )
         test = np.isin(test_labels, unseen_ids)
         logits = head.decision_function(test_features[test], text_features[unseen_ids])
@@ -667,6 +661,102 @@ def held_out_confusions(
         np.add.at(confusion, (truth, logits.argmax(1)), 1)
         confusions[f"{a} / {b}"] = confusion
     return confusions
+
+
+def _held_out_head(train_features, train_labels, text_features, pair, action_names, **head_kw):
+    """A temporal head trained without the two actions of ``pair``; returns (head, unseen ids, seen ids)."""
+    train_labels = np.asarray(train_labels)
+    unseen_ids = [action_names.index(a) for a in pair]
+    seen_ids = [i for i in range(len(action_names)) if i not in unseen_ids]
+    train = ~np.isin(train_labels, unseen_ids)
+    relabel = {old: new for new, old in enumerate(seen_ids)}
+    head = ClipTextHead(temporal=True, **head_kw).fit(
+        train_features[train],
+        [relabel[y] for y in train_labels[train]],
+        text_features[seen_ids],
+    )
+    return head, unseen_ids, seen_ids
+
+
+def held_out_seeds(
+    train_features: torch.Tensor,
+    train_labels,
+    test_features: torch.Tensor,
+    test_labels,
+    text_features: torch.Tensor,
+    pair: tuple[str, str],
+    action_names: Sequence[str],
+    seeds: Sequence[int],
+    **head_kw,
+) -> dict:
+    """One held-out pair, one head per seed: is its mirroring a property of the run or of the features?
+
+    For each seed a temporal :class:`ClipTextHead` is trained without the
+    pair's two actions, as in :func:`held_out_confusions` (``head_kw``:
+    hidden, n_steps, lr, device; a ``seed`` in it is replaced by each of
+    ``seeds``), and its test clips of the pair are scored three ways.
+
+    Returns
+    -------
+    ``{"accuracy": (S,) 2-way accuracies, "confusions": (S, 2, 2) counts as in
+    held_out_confusions, "named_as": (S, 2, K) counts of the pair's test clips
+    (rows: true a, true b) named each of the K seen actions by the head,
+    "seen_actions": the K names, "embedding_cosine": (S,) cosine between
+    the head's mean embedding of the a clips minus that of the b clips and
+    the text gap w_a - w_b (negative: the embeddings point the mirrored way)}``.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    test_labels = np.asarray(test_labels)
+    for a in pair:
+        check_choice("action", a, list(action_names))
+    out = {"accuracy": [], "confusions": [], "named_as": [], "embedding_cosine": []}
+    for seed in seeds:
+        kw = {**head_kw, "seed": int(seed)}
+        head, unseen_ids, seen_ids = _held_out_head(
+            train_features, train_labels, text_features, pair, action_names, **kw
+        )
+        test = np.isin(test_labels, unseen_ids)
+        truth = (test_labels[test] == unseen_ids[1]).astype(int)
+        guess = head.predict(test_features[test], text_features[unseen_ids])
+        confusion = np.zeros((2, 2), dtype=int)
+        np.add.at(confusion, (truth, guess), 1)
+        named = np.zeros((2, len(seen_ids)), dtype=int)
+        np.add.at(named, (truth, head.predict(test_features[test], text_features[seen_ids])), 1)
+        embedding = head.embed(test_features[test])
+        gap = embedding[truth == 0].mean(0) - embedding[truth == 1].mean(0)
+        text = F.normalize(torch.as_tensor(text_features, dtype=torch.float32), dim=-1)
+        text_gap = text[unseen_ids[0]] - text[unseen_ids[1]]
+        out["accuracy"].append(np.trace(confusion) / confusion.sum())
+        out["confusions"].append(confusion)
+        out["named_as"].append(named)
+        out["embedding_cosine"].append(float(F.cosine_similarity(gap, text_gap, dim=0)))
+    result = {k: np.asarray(v) for k, v in out.items()}
+    result["seen_actions"] = [action_names[i] for i in seen_ids]
+    return result
+
+
+def direction_alignment(
+    text_features: torch.Tensor,
+    action_names: Sequence[str],
+    first: tuple[str, str],
+    second: tuple[str, str],
+) -> float:
+    """Cosine between two text gaps, ``w_first[0] - w_first[1]`` and ``w_second[0] - w_second[1]``.
+
+    text_features : (C, d) rows in the order of ``action_names`` (e.g. the
+    centred ones a head is scored against), L2-normalised here as the
+    heads normalise them. Positive: the text puts
+    ``first[0]`` on the side of ``second[0]``; negative: on the side of
+    ``second[1]``.
+
+    Taught in: notebooks/43_video_zero_shot.ipynb.
+    """
+    for a in (*first, *second):
+        check_choice("action", a, list(action_names))
+    w = F.normalize(torch.as_tensor(text_features, dtype=torch.float32), dim=-1)
+    gap = [w[action_names.index(p[0])] - w[action_names.index(p[1])] for p in (first, second)]
+    return float(F.cosine_similarity(gap[0], gap[1], dim=0))
 
 
 def held_out_pairs(
