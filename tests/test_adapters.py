@@ -194,3 +194,81 @@ def test_uniform_interface_and_errors():
         TipAdapter().predict(Xt)
     with pytest.raises(ValueError, match="choose one of"):
         make_adapter("coop")
+
+
+def test_cache_votes_equal_the_product_with_the_one_hot_matrix():
+    """The per-class sum against ``exp(-beta (1 - A)) @ L`` written out densely, values and gradients."""
+    from zslkit.adapt.adapters import cache_votes
+
+    g = torch.Generator().manual_seed(0)
+    affinity = torch.rand(7, 12, generator=g) * 2 - 1
+    labels = torch.tensor([3, 0, 0, 1, 4, 4, 4, 2, 0, 1, 3, 4])  # unequal counts per class
+    dense = torch.nn.functional.one_hot(labels, 6).float()  # class 5 has no entry
+    assert torch.allclose(
+        cache_votes(affinity, labels, 6, 2.5), torch.exp(-2.5 * (1 - affinity)) @ dense
+    )
+    betas = torch.tensor([0.5, 3.0, 9.0])
+    expected = torch.stack([torch.exp(-b * (1 - affinity)) @ dense for b in betas])
+    assert torch.allclose(cache_votes(affinity, labels, 6, betas), expected)
+    assert (cache_votes(affinity, labels, 6, betas)[..., 5] == 0).all()
+    a1 = affinity.clone().requires_grad_()
+    a2 = affinity.clone().requires_grad_()
+    (cache_votes(a1, labels, 6, 2.5) * torch.arange(6.0)).sum().backward()
+    ((torch.exp(-2.5 * (1 - a2)) @ dense) * torch.arange(6.0)).sum().backward()
+    assert torch.allclose(a1.grad, a2.grad)
+
+
+def test_tip_adapter_search_chooses_as_the_dense_search():
+    """The grid search with per-class sums against a dense one-hot search written here."""
+    X, y, w, Xv, yv, Xt, _ = task(seed=3, spread=1.5)
+    alphas, betas = (0.1, 0.5, 1.0, 3.0, 8.0), (0.2, 1.0, 2.5, 5.0, 11.0)
+    tip = TipAdapter(alphas=alphas, betas=betas, logit_scale=10.0).fit(X, y, w, Xv, yv)
+    Xv_, X_, w_ = (torch.as_tensor(a).float() for a in (Xv, X, w))
+    dense = torch.nn.functional.one_hot(torch.as_tensor(y), w.shape[1]).float()
+    table = []
+    for b in betas:
+        votes = torch.exp(-b * (1 - Xv_ @ X_.T)) @ dense
+        for a in alphas:
+            logits = 10.0 * Xv_ @ w_ + a * votes
+            table.append(((logits.argmax(1).numpy() == yv).mean(), b, a))
+    best = max(acc for acc, _, _ in table)
+    assert (tip.beta_, tip.alpha_) == pytest.approx(
+        next((b, a) for acc, b, a in table if acc == best)
+    )
+    logits = 10.0 * torch.as_tensor(Xt).float() @ w_
+    logits += tip.alpha_ * torch.exp(-tip.beta_ * (1 - torch.as_tensor(Xt).float() @ X_.T)) @ dense
+    assert (tip.predict(Xt) == logits.argmax(1).numpy()).all()
+
+
+def test_accuracy_over_alphas_equals_the_argmax_over_every_class():
+    """Candidate pruning against the plain argmax over all classes, ties included."""
+    from zslkit.adapt.adapters import accuracy_over_alphas
+
+    g = torch.Generator().manual_seed(1)
+    alphas = (0.1, 0.6, 1.1, 2.0, 5.0, 10.0)
+    for base, cache in [
+        (torch.randn(50, 30, generator=g), torch.rand(50, 30, generator=g)),
+        # small integers: many exact ties, which argmax gives to the lower index
+        (
+            torch.randint(0, 3, (50, 30), generator=g).float(),
+            torch.randint(0, 2, (50, 30), generator=g).float(),
+        ),
+    ]:
+        labels = torch.randint(30, (50,), generator=g)
+        expected = [((base + a * cache).argmax(1) == labels).float().mean() for a in alphas]
+        assert torch.allclose(
+            accuracy_over_alphas(base, cache, labels, alphas), torch.stack(expected)
+        )
+
+
+def test_bench_tip_search_runs_and_agrees(tmp_path):
+    """The benchmark script at a tiny scale: both searches choose the same (beta, alpha)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "bench_tip_search.py"
+    args = ["--n-betas", "5", "--n-val", "60", "--classes", "12", "--shots", "4", "--dim", "16"]
+    proc = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "same choice and same predictions: True" in proc.stdout

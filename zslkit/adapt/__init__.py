@@ -104,6 +104,8 @@ _EXPORTS = {
     "task_loss": "continual",
     "task_summary": "reports",
     "tip_adapter_logits": "adapters",
+    "cache_votes": "adapters",
+    "accuracy_over_alphas": "adapters",
     "top1": "experiments",
     "tpt_subset_scores": "experiments",
     "unlabelled_splits": "experiments",
