@@ -52,6 +52,7 @@ def test_book_builds_with_a_page_per_notebook(built_book):
         assert page.exists(), f"no page for {nb.name}"
         assert "colab.research.google.com" in page.read_text()
     assert (html / "bibliography.html").exists()
+    assert "zslkit run" in (html / "reproduce.html").read_text()  # Reproduce the papers
     results = (html / "results.html").read_text()
     for nb in NOTEBOOKS:
         assert nb.stem in results, f"{nb.stem} missing from the results page"

@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -424,3 +425,171 @@ def test_imagenet_torchvision_layout(tmp_path):
     ds = load_dataset("imagenet", "val", root=tmp_path)
     check_items(ds, 1000, 1000)
     assert ds.labels[:3].tolist() == [0, 1, 2] and ds.class_names[999] == "toilet paper"
+
+
+# ---------------------------------------------------------------- CoOp's split files
+# CoOp's datasets/*.py (KaiyangZhou/CoOp): split file name, and CoOp's image_dir
+# below the folder holding the file, for each layout a root may have (zslkit's
+# torchvision layout; CoOp's own DATASETS.md layout). Written out here by hand
+# from CoOp's code, independently of zslkit.data.datasets.COOP_SPLITS.
+COOP_FIXTURE = Path(__file__).parent / "fixtures" / "split_zhou_EuroSAT.json"
+COOP_LAYOUTS = [
+    ("eurosat", "split_zhou_EuroSAT.json", "eurosat", "2750"),
+    ("oxford_pets", "split_zhou_OxfordPets.json", "oxford-iiit-pet", "images"),
+    ("oxford_pets", "split_zhou_OxfordPets.json", "oxford_pets", "images"),
+    ("caltech101", "split_zhou_Caltech101.json", "caltech101", "101_ObjectCategories"),
+    ("caltech101", "split_zhou_Caltech101.json", "caltech-101", "101_ObjectCategories"),
+    ("dtd", "split_zhou_DescribableTextures.json", "dtd/dtd", "images"),
+    ("dtd", "split_zhou_DescribableTextures.json", "dtd", "images"),
+    ("flowers102", "split_zhou_OxfordFlowers.json", "flowers-102", "jpg"),
+    ("flowers102", "split_zhou_OxfordFlowers.json", "oxford_flowers", "jpg"),
+    ("food101", "split_zhou_Food101.json", "food-101", "images"),
+    ("stanford_cars", "split_zhou_StanfordCars.json", "stanford_cars", ""),
+    ("sun397", "split_zhou_SUN397.json", "SUN397", ""),
+    ("sun397", "split_zhou_SUN397.json", "sun397", "SUN397"),
+]
+
+
+def _coop_copy(
+    root, folder="eurosat", image_dir="2750", text=None, file=COOP_FIXTURE.name, extra=0
+):
+    """A split file (the fixture's text by default) in ``root/folder`` and a tiny JPEG per entry."""
+    text = COOP_FIXTURE.read_text() if text is None else text
+    (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / folder / file).write_text(text)
+    content = json.loads(text)
+    images = root / folder / image_dir
+    for i, (rel, *_) in enumerate(e for p in ("train", "val", "test") for e in content[p]):
+        write_jpeg(images / rel, 20 * i + 5)
+    for i in range(extra):  # images of the folder that the file does not list
+        write_jpeg(images / "Forest" / f"Forest_{100 + i}.jpg", 250)
+    return content, images
+
+
+def test_coop_split_file_gives_its_images_labels_names_and_sizes(tmp_path, capsys):
+    content, images = _coop_copy(tmp_path, extra=5)
+    names = {label: cname for p in ("train", "val", "test") for _, label, cname in content[p]}
+    for split, parts in [
+        ("train", ["train"]),
+        ("val", ["val"]),
+        ("test", ["test"]),
+        ("all", ["train", "val", "test"]),
+    ]:
+        rows = [row for p in parts for row in content[p]]
+        ds = load_dataset("eurosat", split, root=tmp_path)
+        assert ds.split_source == "coop" and COOP_FIXTURE.name in ds.split_info
+        assert len(ds) == len(rows) and ds.labels.tolist() == [r[1] for r in rows]
+        assert ds.class_names == [names[c] for c in range(len(names))]
+        assert ds.paths == [str(images / r[0]) for r in rows]
+        for i in (0, len(rows) - 1):
+            with Image.open(images / rows[i][0]) as expected:
+                np.testing.assert_array_equal(np.asarray(ds[i][0]), np.asarray(expected))
+            assert ds[i][1] == rows[i][1]
+    assert [len(content[p]) for p in ("train", "val", "test")] == [6, 3, 3]
+    assert "split_source='coop'" in repr(ds)
+    said = capsys.readouterr().out.splitlines()  # one line, however many splits were loaded
+    assert said == [
+        f"eurosat: using CoOp's split file {tmp_path / 'eurosat' / COOP_FIXTURE.name} "
+        "(train 6 / val 3 / test 3 images)"
+    ]
+    fixed = load_dataset("eurosat", "test", root=tmp_path, split_source="zslkit")
+    assert fixed.split_source == "zslkit" and "50/20/30" in fixed.split_info
+    assert len(fixed) == 5  # 30% of each folder's JPEGs (4, 9 and 4 of them)
+    assert fixed.cache_id != ds.cache_id and ds.cache_id["split_source"] == "coop"
+
+
+@pytest.mark.parametrize("name, file, folder, image_dir", COOP_LAYOUTS)
+def test_coop_split_paths_resolve_against_coops_image_folder(
+    tmp_path, name, file, folder, image_dir
+):
+    split = {
+        p: [[f"cls_a/{p}_1.jpg", 0, "class a"], [f"cls_b/{p}_2.jpg", 1, "class b"]]
+        for p in ("train", "val", "test")
+    }
+    content, images = _coop_copy(tmp_path, folder, image_dir, json.dumps(split), file)
+    ds = load_dataset(name, "val", root=tmp_path, split_source="coop")
+    assert ds.paths == [str(tmp_path / folder / image_dir / r[0]) for r in content["val"]]
+    assert ds.class_names == ["class a", "class b"] and ds.labels.tolist() == [0, 1]
+    assert ds[1][0].size == (8, 8)
+
+
+def test_coop_split_missing_image_names_the_path(tmp_path):
+    content, images = _coop_copy(tmp_path)
+    (images / content["test"][1][0]).unlink()
+    load_dataset("eurosat", "train", root=tmp_path)  # the other splits are whole
+    with pytest.raises(FileNotFoundError) as err:
+        load_dataset("eurosat", "test", root=tmp_path)
+    assert str(images / content["test"][1][0]) in str(err.value)
+    assert COOP_FIXTURE.name in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ('{"train": [', "not valid JSON"),
+        ('{"train": [], "test": []}', "'train', 'val', 'test'"),
+        ('[["a.jpg", 0, "a"]]', "'train', 'val', 'test'"),
+        ('{"train": [["a.jpg", "0", "a"]], "val": [], "test": []}', "entry 0 of 'train'"),
+        ('{"train": [["a.jpg", 0]], "val": [], "test": []}', "entry 0 of 'train'"),
+        ('{"train": [["a.jpg", -1, "a"]], "val": [], "test": []}', "label >= 0"),
+        ('{"train": [["a.jpg", 0, "a"]], "val": [["b.jpg", 0, "b"]], "test": []}', "named both"),
+        ('{"train": [["a.jpg", 1, "a"]], "val": [], "test": []}', r"label\(s\) \[0\]"),
+        ('{"train": [], "val": [], "test": []}', r"label\(s\) \[0\]"),
+    ],
+)
+def test_coop_split_malformed_file_is_a_clear_error(tmp_path, text, match):
+    (tmp_path / "eurosat" / "2750").mkdir(parents=True)
+    path = tmp_path / "eurosat" / "split_zhou_EuroSAT.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=match) as err:
+        load_dataset("eurosat", "test", root=tmp_path)
+    assert str(path) in str(err.value)
+
+
+def test_coop_split_source_option(tmp_path):
+    with pytest.raises(ValueError, match="split_source"):
+        load_dataset("eurosat", root=tmp_path, split_source="papers")
+    with pytest.raises(ValueError, match="fgvc_aircraft"):
+        load_dataset("fgvc_aircraft", root=tmp_path, split_source="coop")
+    with pytest.raises(ValueError, match="pocket"):
+        load_dataset("pocket", split_source="coop")
+    assert load_dataset("pocket", n_per_class=1, split_source="zslkit").split_source == "zslkit"
+    write_jpeg(tmp_path / "eurosat" / "2750" / "Forest" / "Forest_1.jpg")
+    with pytest.raises(FileNotFoundError, match="split_zhou_EuroSAT.json"):
+        load_dataset("eurosat", "all", root=tmp_path, split_source="coop")
+    assert load_dataset("eurosat", "all", root=tmp_path).split_source == "zslkit"
+    _coop_copy(tmp_path)
+    with pytest.raises(ValueError, match="split_seed"):
+        load_dataset("eurosat", root=tmp_path, split_seed=3)
+
+
+class _MeanColour(torch.nn.Module):
+    """A stand-in image encoder: an image's feature is its mean colour."""
+
+    def encode_image(self, x):
+        return x.mean(dim=(2, 3))
+
+
+def test_few_shot_draws_from_the_coop_train_split(tmp_path):
+    from torchvision.transforms import ToTensor
+
+    from zslkit.adapt.protocols import few_shot_data
+
+    content, images = _coop_copy(tmp_path, extra=5)  # 5 unlisted Forest JPEGs too
+    task = few_shot_data(_MeanColour(), ToTensor(), "eurosat", n_shots=1, seed=1, root=tmp_path)
+
+    def colour(rel):  # the same feature, computed from the JPEG file by hand
+        with Image.open(images / rel) as im:
+            v = np.asarray(im.convert("RGB"), dtype=np.float64).mean(axis=(0, 1)) / 255
+        return v / np.linalg.norm(v)
+
+    rows = [(p, r) for p in ("train", "val", "test") for r in content[p]]
+    feats = np.stack([colour(r[0]) for _, r in rows])
+    for part, want in (("train", "train"), ("val", "train"), ("test", "test")):
+        got = task[f"{part}_features"].numpy()
+        nearest = np.abs(got[:, None, :] - feats[None]).max(axis=2).argmin(axis=1)
+        assert np.abs(got - feats[nearest]).max() < 1e-5
+        assert {rows[j][0] for j in nearest} == {want}  # from the file's own split
+        assert task[f"{part}_labels"].tolist() == [rows[j][1][1] for j in nearest]
+    assert len(task["train_labels"]) == 3 and len(task["test_labels"]) == 3
+    assert task["class_names"] == ["Annual Crop Land", "Forest", "Herbaceous Vegetation Land"]

@@ -149,3 +149,25 @@ def test_template_sets_match_open_clip_and_the_pocket_world():
         load_template_set("nope")
     with pytest.raises(ValueError, match="needs dataset"):
         load_template_set("dataset")
+
+
+@pytest.mark.parametrize(
+    "template, expected",
+    [
+        ("a photo of a {}.", "a photo of a red star."),  # CoOp's and open_clip's form
+        ("a photo of a {c}.", "a photo of a red star."),  # CLIP_benchmark's form
+        ('a photo of the number: "{c}".', 'a photo of the number: "red star".'),
+        ("{c}, or {}", "red star, or red star"),
+        (world.Template("a {}"), "a red star"),
+    ],
+)
+def test_fill_template_accepts_both_slots(template, expected):
+    assert fill_template(template, "red star") == expected
+
+
+def test_braces_and_c_templates_give_the_same_classifier(toy):
+    model, tokenizer = toy
+    names = ["red star", "blue circle"]
+    braces = zero_shot_classifier(model, tokenizer, names, ["a photo of a {}.", "art of the {}."])
+    c_form = zero_shot_classifier(model, tokenizer, names, ["a photo of a {c}.", "art of the {c}."])
+    torch.testing.assert_close(braces, c_form, rtol=0, atol=0)

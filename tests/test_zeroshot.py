@@ -75,3 +75,44 @@ def test_estimator_fit_from_class_names(toy):
         ZeroShotClassifier(model, tokenizer, templates).predict(torch.zeros(1, 64))
     with pytest.raises(ValueError, match="class names"):
         ZeroShotClassifier(weights=clf.weights_).fit(["only one"])
+
+
+CB_TEMPLATES = ["a photo of a {c}.", "a drawing of a {c}.", "{c} texture."]  # CLIP_benchmark's form
+
+
+@pytest.mark.parametrize("precision, amp, atol", [("fp32", False, 1e-6), ("bf16", True, 5e-3)])
+def test_weights_equal_clip_benchmark_at_each_precision(toy, precision, amp, atol):
+    """CLIP_benchmark's classifier runs under torch.autocast(device) when amp: bfloat16 on the CPU."""
+    cb = pytest.importorskip("clip_benchmark.metrics.zeroshot_classification")
+    model, tokenizer = toy
+    names = ["cat", "dog", "aeroplane", "red circle"]
+    templates = [t.replace("{c}", "{}") for t in CB_TEMPLATES]
+    ours = zero_shot_classifier(model, tokenizer, names, templates, precision=precision)
+    theirs = cb.zero_shot_classifier(model, tokenizer, names, CB_TEMPLATES, "cpu", amp=amp)
+    assert ours.dtype == torch.float32
+    torch.testing.assert_close(ours, theirs.float(), rtol=0, atol=atol)
+
+
+def test_fp32_weights_are_bit_for_bit_the_per_template_path(toy):
+    """The default on the CPU is float32, exactly prompts.template_classifiers + ensemble."""
+    from zslkit.models.prompts import ensemble_classifier, template_classifiers
+
+    model, tokenizer = toy
+    names, templates = ["cat", "dog", "aeroplane"], ["a photo of a {}.", "{} texture."]
+    expected = ensemble_classifier(template_classifiers(model, tokenizer, names, templates))
+    for precision in ("auto", "fp32"):
+        ours = zero_shot_classifier(model, tokenizer, names, templates, precision=precision)
+        assert torch.equal(ours, expected)
+    bf16 = ZeroShotClassifier(model, tokenizer, templates, precision="bf16").fit(names)
+    assert bf16.precision == "bf16" and not torch.equal(bf16.weights_, expected)
+    torch.testing.assert_close(
+        bf16.weights_, zero_shot_classifier(model, tokenizer, names, templates, precision="bf16")
+    )
+
+
+def test_bad_precision_names_the_choices(toy):
+    model, tokenizer = toy
+    with pytest.raises(ValueError, match=r"precision='half' is not valid.*'fp32', 'bf16', 'fp16'"):
+        zero_shot_classifier(model, tokenizer, ["cat"], ["a {}."], precision="half")
+    with pytest.raises(ValueError, match=r"precision='fp16' needs device='cuda'"):
+        ZeroShotClassifier(model, tokenizer, ["a {}."], precision="fp16").fit(["cat"])

@@ -123,13 +123,13 @@ PAPER_BACKBONES = (
     ("ViT-B/32", "imagenet_vitb32"),
     ("ViT-B/16", "imagenet_vitb16"),
 )
-"""Rows of :func:`paper_adapter_table`: label and key in ``data/reference_numbers.json``."""
+"""Rows of :func:`paper_adapter_table`: label and key in ``data/paper_numbers.json``."""
 
 
 def paper_adapter_table() -> str:
     """The papers' ImageNet 16-shot top-1 (%) of zero-shot CLIP, Tip-Adapter(-F) and GDA.
 
-    Read from ``data/reference_numbers.json`` (entries
+    Read from ``data/paper_numbers.json`` (entries
     ``tip_adapter_clip_openai_16shot`` and ``gda_clip_openai_16shot``); a
     dash where the paper gives no number for that backbone.
 
@@ -297,13 +297,13 @@ def forgetting_summary(
 
 
 BASE_TO_NEW_PAPER = (("CLIP zero-shot", "clip"), ("CoOp", "coop"), ("CoCoOp", "cocoop"))
-"""Rows of :func:`paper_base_to_new_table`: label and metric prefix in ``data/reference_numbers.json``."""
+"""Rows of :func:`paper_base_to_new_table`: label and metric prefix in ``data/paper_numbers.json``."""
 
 
 def paper_base_to_new_table() -> str:
     """The papers' base-to-new B, N and H (%) of CLIP, CoOp and CoCoOp, and PRE's gain over CoOp.
 
-    Read from ``data/reference_numbers.json``: ``base_to_new_vitb16_16shot``
+    Read from ``data/paper_numbers.json``: ``base_to_new_vitb16_16shot``
     (ViT-B/16, 16 shots, mean over 11 datasets) and ``pre_minus_coop_16shot``
     (the PRE paper's mean over its 8 benchmarks).
 
@@ -328,13 +328,13 @@ def paper_base_to_new_table() -> str:
 
 
 GRIP_DATASETS = (("EuroSAT", "eurosat"), ("Flowers102", "flowers102"), ("DTD", "dtd"))
-"""Rows of :func:`paper_grip_table`: label and dataset key in ``data/reference_numbers.json``."""
+"""Rows of :func:`paper_grip_table`: label and dataset key in ``data/paper_numbers.json``."""
 
 
 def paper_grip_table() -> str:
     """GRIP's top-1 (%) of CLIP and GRIP (ViT-B/32, textual prompts), with no label and transductively.
 
-    Read from ``data/reference_numbers.json`` (``grip_clip_vitb32_textual``):
+    Read from ``data/paper_numbers.json`` (``grip_clip_vitb32_textual``):
     the UL columns (unsupervised: unlabelled images, no label at all, the
     setting of chapter 32) and the TRZSL columns (transductive zero-shot:
     the seen classes labelled, unlabelled images of the unseen ones).

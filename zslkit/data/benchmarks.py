@@ -15,8 +15,10 @@ arrays serve ZSL (restrict to unseen) and GZSL (all classes).
 
 :func:`zsl_semantics` gives the class semantics of a loaded benchmark in any
 space of :mod:`zslkit.data.semantics`, and :func:`reference_number` the number a
-paper reports for a (method, dataset, metric), from
-``data/reference_numbers.json``.
+paper reports for a (method, dataset, metric), from ``data/paper_numbers.json``
+(every published number the book quotes, with its model, weights, dataset,
+protocol and source). The commands that reproduce them, the page "Reproduce the papers" and the
+results page's paper column are built by :mod:`zslkit.nbtools.results`.
 
 Taught in: notebooks/10_attributes_eszsl.ipynb and every Part I chapter.
 """
@@ -189,15 +191,49 @@ def zsl_semantics(data: dict, space: str = "attributes", source: str = "names") 
     return class_semantics(data["class_names"], space, source, dataset=data["dataset"])
 
 
-def reference_number(method: str, dataset: str, metric: str) -> float | None:
-    """A paper's number for ``method`` on ``dataset`` (``data/reference_numbers.json``), or None.
+PAPER_FIELDS = (
+    "id",
+    "value",
+    "metric",
+    "model",
+    "weights",
+    "dataset",
+    "protocol",
+    "source",
+    "cite",
+)
+"""The fields of every entry of ``data/paper_numbers.json``'s ``numbers``."""
 
-    Used to print the paper's figure beside a full-tier row; the pocket
-    datasets have none.
+
+def load_paper_numbers() -> dict:
+    """``data/paper_numbers.json`` as a dict: ``note``, ``numbers`` (entries with
+    :data:`PAPER_FIELDS`) and ``reproduce`` (commands, see :func:`reproduce_commands`)."""
+    with open(data_dir() / "paper_numbers.json") as f:
+        return json.load(f)
+
+
+def paper_number(number_id: str) -> dict:
+    """The entry ``"method/dataset/metric"`` of ``data/paper_numbers.json``.
+
+    Raises ``ValueError`` naming the id and the valid ids when it is unknown.
     """
-    with open(data_dir() / "reference_numbers.json") as f:
-        table = json.load(f)["numbers"]
-    return table.get(method, {}).get(dataset, {}).get(metric)
+    numbers = {n["id"]: n for n in load_paper_numbers()["numbers"]}
+    check_choice("number_id", number_id, list(numbers))
+    return numbers[number_id]
+
+
+def reference_number(method: str, dataset: str, metric: str) -> float | None:
+    """A paper's number for ``method`` on ``dataset`` (``data/paper_numbers.json``), or None.
+
+    The value of the entry whose id is ``"method/dataset/metric"``. Used to
+    print the paper's figure beside a full-tier row; the pocket datasets
+    have none.
+    """
+    wanted = f"{method}/{dataset}/{metric}"
+    for number in load_paper_numbers()["numbers"]:
+        if number["id"] == wanted:
+            return number["value"]
+    return None
 
 
 def reference_gzsl(method: str, dataset: str) -> dict[str, float] | None:

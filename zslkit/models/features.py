@@ -5,15 +5,22 @@ image encoder once: :func:`extract_features` caches its result under
 ``zslkit.paths.cache_dir() / "features"``, in a file named by the SHA-256 of
 a canonical JSON *key* that lists everything that changes the result: the
 backbone and its weights, the dataset with its split and options, the image
-transform. :func:`cache_key_for` shows a reader that key and
-:func:`cache_path` where it lives. Files are written atomically and carry a
-checksum; a corrupted or truncated file is rebuilt, with a warning.
+transform, the numerical precision. :func:`cache_key_for` shows a reader
+that key and :func:`cache_path` where it lives. Files are written atomically
+and carry a checksum; a corrupted or truncated file is rebuilt, with a warning.
+
+On a GPU the encoders run as the reference evaluator (CLIP_benchmark) runs
+them: under ``torch.autocast`` in float16 (``precision="auto"``; ``"bf16"``
+on request), with 4 data-loader workers and pinned memory; outputs are
+float32 whatever the precision. On the CPU the default stays float32 with
+no workers.
 
 Taught in: notebooks/20_prompt_ensembling.ipynb (and every notebook that uses frozen features).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -27,11 +34,61 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from zslkit.checks import check_range, resolve_device
+from zslkit.checks import check_choice, check_range, resolve_device
 from zslkit.paths import cache_dir
 
 CACHE_FORMAT = 1
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+_AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 logger = logging.getLogger(__name__)
+
+
+def resolve_precision(precision: str, device: str) -> str:
+    """The precision the encoders run in on ``device``: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
+
+    Parameters
+    ----------
+    precision : ``"auto"`` (``"fp16"`` on ``"cuda"``, as CLIP_benchmark's
+        default autocast; ``"fp32"`` on the CPU), ``"fp32"``, ``"bf16"`` or
+        ``"fp16"``. ``"bf16"`` runs on the CPU too, but only when asked;
+        ``"fp16"`` needs CUDA.
+    device : a resolved device, ``"cpu"`` or ``"cuda"``.
+
+    Raises
+    ------
+    ValueError : an unknown ``precision``, or ``"fp16"`` on the CPU.
+    """
+    check_choice("precision", precision, PRECISIONS)
+    if precision == "auto":
+        return "fp16" if device == "cuda" else "fp32"
+    if precision == "fp16" and device != "cuda":
+        raise ValueError(
+            f"precision='fp16' needs device='cuda' (got device={device!r}); "
+            "on the CPU choose one of: 'fp32', 'bf16'"
+        )
+    return precision
+
+
+def autocast_context(device: str, precision: str):
+    """The context the encoders run in: ``torch.autocast(device, dtype)`` for ``"bf16"`` /
+    ``"fp16"``, no autocast for ``"fp32"`` (``precision`` as :func:`resolve_precision` returns it).
+    """
+    check_choice("precision", precision, PRECISIONS[1:])
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device, dtype=_AUTOCAST_DTYPES[precision])
+
+
+def default_num_workers(device: str) -> int:
+    """Data-loader workers by default: 4 on ``"cuda"`` (CLIP_benchmark's default, at most the
+    CPUs this process may use), 0 on the CPU (the encoder already uses every core)."""
+    if device != "cuda":
+        return 0
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
 
 
 def _describe_transform(transform: Any) -> str | None:
@@ -41,7 +98,9 @@ def _describe_transform(transform: Any) -> str | None:
     return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(transform))
 
 
-def cache_key_for(model: Any = None, dataset: Any = None, extra: dict | None = None) -> dict:
+def cache_key_for(
+    model: Any = None, dataset: Any = None, extra: dict | None = None, precision: str = "fp32"
+) -> dict:
     """The cache key of the features of ``model`` on ``dataset``.
 
     Parameters
@@ -51,7 +110,12 @@ def cache_key_for(model: Any = None, dataset: Any = None, extra: dict | None = N
     dataset : a dataset from :func:`zslkit.data.datasets.load_dataset`; its
         ``cache_id`` names the data (name, split, variant, n_per_class, seed,
         classes, ...) and its ``transform`` is part of the key.
-    extra : anything else that changes the features (merged in last).
+    extra : anything else that changes the features (merged in).
+    precision : ``"fp32"``, ``"bf16"`` or ``"fp16"`` (resolved, see
+        :func:`resolve_precision`). Features of two precisions never share an
+        entry: ``"bf16"`` and ``"fp16"`` add ``"precision"`` to the key;
+        ``"fp32"`` adds nothing, so float32 keys stay those of earlier
+        versions (and their cached files valid).
 
     Returns
     -------
@@ -59,6 +123,7 @@ def cache_key_for(model: Any = None, dataset: Any = None, extra: dict | None = N
     the object does not identify itself (e.g. random weights); such features
     are cached only if ``extra`` is given.
     """
+    check_choice("precision", precision, PRECISIONS[1:])
     key: dict[str, Any] = {"format": CACHE_FORMAT}
     key["backbone"] = getattr(model, "zslkit_id", None)
     key["dataset"] = getattr(dataset, "cache_id", None)
@@ -66,6 +131,9 @@ def cache_key_for(model: Any = None, dataset: Any = None, extra: dict | None = N
     key["n"] = None if dataset is None else len(dataset)
     if extra:
         key.update(extra)
+    key.pop("precision", None)  # set here only, never by extra
+    if precision != "fp32":
+        key["precision"] = precision
     return key
 
 
@@ -154,8 +222,10 @@ def extract_features(
     cache_key: dict | None = None,
     cache: bool = True,
     progress: bool = True,
-    num_workers: int = 0,
+    num_workers: int | None = None,
     return_info: bool = False,
+    precision: str = "auto",
+    pin_memory: bool | None = None,
 ):
     """Encode every image of ``dataset`` with ``model.encode_image``, cached on disk.
 
@@ -164,7 +234,14 @@ def extract_features(
     model : an open_clip-style model (``encode_image``), already on ``device``.
     dataset : yields ``(image tensor, label)``; a dataset from
         :func:`zslkit.data.datasets.load_dataset` needs ``transform=preprocess``.
-    batch_size, device, num_workers : how to run the encoder.
+    batch_size, device : how to run the encoder.
+    num_workers : data-loader worker processes; ``None``: 4 on ``"cuda"``
+        (:func:`default_num_workers`), 0 on the CPU.
+    precision : ``"auto"`` (float16 autocast on ``"cuda"``, float32 on the
+        CPU), ``"fp32"``, ``"bf16"`` or ``"fp16"`` (CUDA only); see
+        :func:`resolve_precision`. Part of the cache key.
+    pin_memory : page-locked batches for faster copies to the GPU;
+        ``None``: ``True`` on ``"cuda"``, ``False`` on the CPU.
     cache_key : extra entries for the cache key (see :func:`cache_key_for`);
         needed to cache when the model or dataset does not identify itself.
     cache : read and write the cache (``False``: always recompute, write nothing).
@@ -174,20 +251,30 @@ def extract_features(
 
     Returns
     -------
-    image_features : (n, d) float32 tensor, L2-normalised rows.
+    image_features : (n, d) float32 tensor, L2-normalised rows (any precision).
     labels : (n,) int64 tensor.
     info : dict, only with ``return_info=True``.
     """
     from tqdm import tqdm
 
     check_range("batch_size", batch_size, 1, integer=True)
+    if num_workers is not None:
+        check_range("num_workers", num_workers, 0, integer=True)
+    if pin_memory is not None and not isinstance(pin_memory, bool):
+        raise ValueError(
+            f"pin_memory={pin_memory!r} is not valid; choose one of: None, True, False"
+        )
+    check_choice("precision", precision, PRECISIONS)
     device = resolve_device(device)
+    precision = resolve_precision(precision, device)
+    num_workers = default_num_workers(device) if num_workers is None else num_workers
+    pin_memory = device == "cuda" if pin_memory is None else pin_memory
     if getattr(dataset, "transform", True) is None:
         raise ValueError(
             "dataset.transform is None: load the dataset with transform=preprocess from load_backbone"
         )
     start = time.perf_counter()
-    key = cache_key_for(model, dataset, cache_key)
+    key = cache_key_for(model, dataset, cache_key, precision=precision)
     cacheable = cache and (
         cache_key is not None or (key["backbone"] is not None and key["dataset"] is not None)
     )
@@ -210,11 +297,16 @@ def extract_features(
     if hasattr(model, "eval"):
         model.eval()
     loader = torch.utils.data.DataLoader(
-        dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers
+        dataset,
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=num_workers,
+        pin_memory=pin_memory,
     )
     chunks, label_chunks = [], []
     for images, labels in tqdm(loader, desc="image features", disable=not progress, leave=False):
-        features = model.encode_image(images.to(device))
+        with autocast_context(device, precision):
+            features = model.encode_image(images.to(device, non_blocking=pin_memory))
         chunks.append(F.normalize(features.float(), dim=-1).cpu())
         label_chunks.append(torch.as_tensor(labels, dtype=torch.int64))
     if was_training:
@@ -292,8 +384,15 @@ def encode_text(
     batch_size: int = 256,
     device: str = "cpu",
     progress: bool = False,
+    precision: str = "auto",
 ) -> torch.Tensor:
     """Encode ``texts`` with ``model.encode_text``.
+
+    Parameters
+    ----------
+    precision : ``"auto"`` (float16 autocast on ``"cuda"``, float32 on the
+        CPU), ``"fp32"``, ``"bf16"`` or ``"fp16"`` (CUDA only); see
+        :func:`resolve_precision`.
 
     Returns
     -------
@@ -302,12 +401,16 @@ def encode_text(
     from tqdm import tqdm
 
     check_range("batch_size", batch_size, 1, integer=True)
+    check_choice("precision", precision, PRECISIONS)
     device = resolve_device(device)
+    precision = resolve_precision(precision, device)
     texts = list(texts)
     chunks = []
     for i in tqdm(
         range(0, len(texts), batch_size), desc="text features", disable=not progress, leave=False
     ):
         tokens = tokenizer(texts[i : i + batch_size]).to(device)
-        chunks.append(F.normalize(model.encode_text(tokens).float(), dim=-1).cpu())
+        with autocast_context(device, precision):
+            features = model.encode_text(tokens)
+        chunks.append(F.normalize(features.float(), dim=-1).cpu())
     return torch.cat(chunks) if chunks else torch.zeros(0, 0)

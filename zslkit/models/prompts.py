@@ -50,8 +50,9 @@ TEMPLATE_SETS: dict[str, tuple[str, str]] = {
 
 
 def list_template_sets() -> list[str]:
-    """Every name :func:`load_template_set` accepts (``"dataset"``: the dataset's own templates)."""
-    return list(TEMPLATE_SETS) + ["dataset"]
+    """Every name :func:`load_template_set` accepts (``"dataset"``: the dataset's own templates;
+    ``"standard"``, ``"coop"``: a full-tier dataset's sets, :data:`zslkit.data.datasets.PROMPT_SETS`)."""
+    return list(TEMPLATE_SETS) + ["dataset", "standard", "coop"]
 
 
 def _read_set(name: str) -> dict:
@@ -75,7 +76,10 @@ def load_template_set(name: str, dataset: Any = None, articles: bool | None = No
         ``"pocket"`` (the 12 caption templates of the pocket world),
         ``"pocket_zeroshot"``, ``"pocket_bad"``, ``"baselines"`` or
         ``"dataset"`` (``dataset.templates``: CoOp's per-dataset templates,
-        the pocket world's zero-shot ensemble for ``"pocket"``).
+        the pocket world's zero-shot ensemble for ``"pocket"``), or, for a
+        full-tier dataset, ``"standard"`` (the standard zero-shot
+        evaluation's templates, as CLIP_benchmark ships them, with ``{c}``)
+        and ``"coop"`` (CoOp's).
     dataset : a dataset from :func:`zslkit.data.datasets.load_dataset`; needed for
         ``"dataset"``, and it decides the default of ``articles``.
     articles : wrap each template in :class:`zslkit.data.world.Template`, which
@@ -97,10 +101,54 @@ def load_template_set(name: str, dataset: Any = None, articles: bool | None = No
                 "template_set='dataset' needs dataset= (a dataset from zslkit.data.datasets.load_dataset)"
             )
         return list(dataset.templates)
+    if name in ("standard", "coop"):
+        from zslkit.data.datasets import load_templates
+
+        data_name = getattr(dataset, "cache_id", {}).get("dataset")
+        return load_templates(data_name, template_set=name)  # ValueError off the full tier
     templates = list(_read_set(name)[TEMPLATE_SETS[name][1]])
     if articles is None:
         articles = _uses_articles(dataset)
     return [Template(t) for t in templates] if articles else templates
+
+
+def resolve_prompt_sets(
+    dataset: str,
+    template_set: str = "",
+    name_set: str = "",
+    protocol: str = "zeroshot",
+    pocket_default: str = "openai80",
+) -> tuple[str, str]:
+    """The template set and class-name set a chapter runs with.
+
+    Parameters
+    ----------
+    dataset : a dataset of :func:`zslkit.data.datasets.list_datasets`.
+    template_set : one of :func:`list_template_sets`, or ``""`` for the
+        default: ``pocket_default`` on the pocket tier; on the full tier
+        :func:`zslkit.data.datasets.default_prompt_set` (``"standard"``,
+        the standard zero-shot evaluation's templates, for
+        ``protocol="zeroshot"``; ``"coop"`` for ``"fewshot"``).
+    name_set : ``"standard"``, ``"coop"`` (full tier) or ``""`` for the same
+        default; the pocket world has its own names, ``"pocket"``.
+
+    Returns
+    -------
+    (template_set, name_set), checked (ValueError naming the valid choices)
+    before any data is loaded; ``name_set`` goes to
+    :func:`zslkit.data.datasets.prompt_class_names`.
+
+    Taught in: notebooks/20_prompt_ensembling.ipynb (and notebooks/21_zpe.ipynb)
+    """
+    from zslkit.data.datasets import default_prompt_set, list_prompt_sets
+
+    default = default_prompt_set(dataset, protocol)  # checks dataset and protocol
+    check_choice("template_set", template_set, ["", *list_template_sets()])
+    names = ["pocket"] if dataset == "pocket" else list_prompt_sets()
+    check_choice("name_set", name_set, ["", *names])
+    if dataset == "pocket":
+        return template_set or pocket_default, "pocket"
+    return template_set or default, name_set or default
 
 
 def template_kinds(name: str) -> list[str] | None:
@@ -119,6 +167,7 @@ def template_classifiers(
     device: str = "cpu",
     batch_size: int = 256,
     progress: bool = False,
+    precision: str = "auto",
 ) -> torch.Tensor:
     """One zero-shot classifier per template.
 
@@ -128,6 +177,8 @@ def template_classifiers(
     class_names : the C class names, in label order.
     templates : T templates: ``str.format`` strings with ``{}`` or callables.
     device, batch_size, progress : how to run the text encoder.
+    precision : the text encoder's arithmetic (``"auto"``, ``"fp32"``,
+        ``"bf16"``, ``"fp16"``; see :func:`zslkit.models.features.resolve_precision`).
 
     Returns
     -------
@@ -141,7 +192,13 @@ def template_classifiers(
         )
     prompts = [fill_template(t, c) for t in templates for c in class_names]
     text_features = encode_text(
-        model, tokenizer, prompts, batch_size=batch_size, device=device, progress=progress
+        model,
+        tokenizer,
+        prompts,
+        batch_size=batch_size,
+        device=device,
+        progress=progress,
+        precision=precision,
     )
     return text_features.reshape(len(templates), len(class_names), -1).transpose(1, 2).contiguous()
 

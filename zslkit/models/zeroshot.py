@@ -22,8 +22,15 @@ from zslkit.checks import check_range
 
 
 def fill_template(template: str | Callable[[str], str], class_name: str) -> str:
-    """A prompt: ``template.format(class_name)``, or ``template(class_name)`` for a callable template."""
-    return template(class_name) if callable(template) else template.format(class_name)
+    """A prompt: the class name put into a template.
+
+    ``template`` is a ``str.format`` string whose slot is ``{}`` (CoOp's and
+    open_clip's form, ``"a photo of a {}."``) or ``{c}`` (CLIP_benchmark's,
+    ``"a photo of a {c}."``), or a callable, called as ``template(class_name)``.
+    """
+    if callable(template):
+        return template(class_name)
+    return template.format(class_name, c=class_name)
 
 
 def zero_shot_classifier(
@@ -34,6 +41,7 @@ def zero_shot_classifier(
     device: str = "cpu",
     batch_size: int = 256,
     progress: bool = False,
+    precision: str = "auto",
 ) -> torch.Tensor:
     """Zero-shot classifier weights from class names and prompt templates.
 
@@ -42,19 +50,20 @@ def zero_shot_classifier(
     class_names : the C class names, in label order.
     templates : T templates: ``str.format`` strings with ``{}`` or callables.
     batch_size : prompts per text-encoder batch.
+    precision : ``"auto"`` (float16 autocast on ``"cuda"``, float32 on the
+        CPU), ``"fp32"``, ``"bf16"`` or ``"fp16"`` (CUDA only); see
+        :func:`zslkit.models.features.resolve_precision`. The weights are
+        float32 in every case.
 
     Returns
     -------
     weights : (d, C) float32 tensor; column c is
         ``normalise(mean_t normalise(encode_text(templates[t](class_names[c]))))``.
     """
-    from zslkit.models.prompts import (
-        ensemble_classifier,
-        template_classifiers,
-    )  # prompts builds on fill_template here
+    from zslkit.models.prompts import ensemble_classifier, template_classifiers
 
     per_template = template_classifiers(
-        model, tokenizer, class_names, templates, device, batch_size, progress
+        model, tokenizer, class_names, templates, device, batch_size, progress, precision
     )
     return ensemble_classifier(per_template).contiguous()  # equal weights 1/T
 
@@ -77,7 +86,8 @@ class ZeroShotClassifier:
     templates : prompt templates (``str.format`` strings or callables).
     weights : optional (d, C) classifier weights to use as they are.
     logit_scale : multiplies the cosine similarities (CLIP: 100).
-    device, batch_size : how to run the text encoder.
+    device, batch_size, precision : how to run the text encoder (see
+        :func:`zero_shot_classifier`).
 
     Attributes
     ----------
@@ -99,6 +109,7 @@ class ZeroShotClassifier:
         logit_scale: float = 100.0,
         device: str = "cpu",
         batch_size: int = 256,
+        precision: str = "auto",
     ):
         self.model = model
         self.tokenizer = tokenizer
@@ -107,6 +118,7 @@ class ZeroShotClassifier:
         self.logit_scale = logit_scale
         self.device = device
         self.batch_size = batch_size
+        self.precision = precision
 
     def fit(self, class_names: Sequence[str] | None = None, y: Any = None) -> "ZeroShotClassifier":
         """Build ``weights_`` from ``class_names`` (no images needed; ``y`` is ignored)."""
@@ -130,6 +142,7 @@ class ZeroShotClassifier:
                 self.templates,
                 self.device,
                 self.batch_size,
+                precision=self.precision,
             )
         n_classes = self.weights_.shape[1]
         if class_names is not None and len(class_names) != n_classes:

@@ -16,7 +16,6 @@ the outputs and recorded results of their default run (what the tests do).
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -27,7 +26,8 @@ import yaml
 
 from zslkit import style
 from zslkit.nbtools.notebook_params import inspect_parameters
-from zslkit.paths import data_dir, notebooks_dir, repo_dir
+from zslkit.nbtools.results import paper_column
+from zslkit.paths import notebooks_dir, repo_dir
 
 PARAMS_MARKER = "zslkit-parameters-table"
 
@@ -126,18 +126,19 @@ def results_markdown(runs: dict[str, dict], figures: Path | None = None) -> str:
 
     ``runs`` maps a notebook stem to the ``zslkit`` metadata its run left
     (``results`` and ``run``). Reference numbers from the papers come from
-    ``data/paper_numbers.json`` where one is known for the configuration.
+    ``data/paper_numbers.json``: beside each figure that a full-tier command of
+    "Reproduce the papers" matches to a paper's number, that number
+    (:func:`zslkit.nbtools.results.paper_column`).
     """
-    papers_path = data_dir() / "paper_numbers.json"
-    papers = json.loads(papers_path.read_text()) if papers_path.exists() else {}
     lines = [
         "# Results",
         "",
         "Every figure the notebooks recorded with `zslkit.record` in the run that built",
         "this book, on each notebook's parameters as shown. The pocket tier shows each",
-        "method's mechanism and the direction of its effect; the papers' numbers belong",
-        "to full-tier configurations and stand beside ours only where the configuration",
-        "matches.",
+        "method's mechanism and the direction of its effect. The paper column gives, beside",
+        "a figure, the number a paper reports for the full-tier configuration whose command",
+        "[Reproduce the papers](reproduce.md) lists; on the pocket tier the two are not",
+        "expected to agree.",
         "",
     ]
     for caption, files in _toc_parts():
@@ -158,10 +159,11 @@ def results_markdown(runs: dict[str, dict], figures: Path | None = None) -> str:
                 f"wall time {run.get('wall_time_s', '?')} s.",
                 "",
             ]
-            ref = papers.get(stem, {})
+            ref = paper_column(stem)
             results = meta.get("results", {})
             if ref:
-                lines += ["| metric | value | paper (full tier) |", "| --- | --- | --- |"]
+                header = "| metric | value | paper (full tier, see [Reproduce the papers](reproduce.md)) |"
+                lines += [header, "| --- | --- | --- |"]
                 lines += [f"| `{k}` | {_fmt(v)} | {ref.get(k, '')} |" for k, v in results.items()]
             else:
                 lines += ["| metric | value |", "| --- | --- |"]

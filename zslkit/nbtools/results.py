@@ -18,6 +18,12 @@ so far as one flat object; the tolerances go to ``tolerances.json`` beside it.
 Outside the runner (Colab, a plain Jupyter session) the values are kept in
 memory only.
 
+The papers' numbers stand beside the recorded figures: :func:`paper_column`
+gives the results page's paper column and :func:`reproduce_markdown` the
+book's page "Reproduce the papers" (``book/reproduce.md``), both from the
+``reproduce`` commands of ``data/paper_numbers.json``
+(:func:`reproduce_commands`).
+
 Taught in: notebooks/00_what_is_zero_shot.ipynb (the first use).
 """
 
@@ -172,3 +178,148 @@ def _plain(value: Any) -> Any:
     if callable(item) and getattr(value, "shape", None) == ():
         return item()
     return value
+
+
+# The papers' numbers beside the recorded figures: the results page's paper
+# column and the page "Reproduce the papers", from data/paper_numbers.json
+# (zslkit.data.benchmarks.reference_number reads the same file's values).
+
+
+def _paper_numbers() -> dict:
+    from zslkit.paths import data_dir
+
+    return json.loads((data_dir() / "paper_numbers.json").read_text())
+
+
+def reproduce_commands() -> list[dict]:
+    """The commands of "Reproduce the papers": one dict per paper number that a run reproduces.
+
+    Each holds the ``reproduce`` entry of ``data/paper_numbers.json``
+    (``number``, ``notebook``, ``parameters``, ``figure``, ``differs``), the
+    paper's entry under ``paper`` and the ``zslkit run`` command line under
+    ``command``; the run's recorded ``figure`` should match ``paper["value"]``.
+
+    Taught in: book/reproduce.md.
+    """
+    from zslkit.nbtools.cli import command_line
+
+    table = _paper_numbers()
+    numbers = {n["id"]: n for n in table["numbers"]}
+    return [
+        {
+            **entry,
+            "paper": numbers[entry["number"]],
+            "command": command_line(entry["notebook"], entry["parameters"]),
+        }
+        for entry in table["reproduce"]
+    ]
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.2f} %"
+
+
+def paper_column(stem: str) -> dict[str, str]:
+    """The results page's paper column for notebook ``stem``: figure name -> text.
+
+    For each figure the notebook records that a full-tier command of
+    :func:`reproduce_commands` matches to a paper's number, that number and
+    its configuration, e.g. ``"68.57 % (CLIP ViT-B/16 openai, ImageNet)"``;
+    several such numbers are joined by ``"; "``.
+    """
+    column: dict[str, list[str]] = {}
+    for entry in reproduce_commands():
+        if entry["notebook"] == stem:
+            paper = entry["paper"]
+            text = f"{_percent(paper['value'])} ({paper['model']} {paper['weights']}, {paper['dataset']})"
+            column.setdefault(entry["figure"], []).append(text)
+    return {figure: "; ".join(texts) for figure, texts in column.items()}
+
+
+def _cite(key: str) -> str:
+    return f" {{cite}}`{key}`" if key else ""
+
+
+def reproduce_markdown() -> str:
+    """The book's page "Reproduce the papers" (``book/reproduce.md``), from ``data/paper_numbers.json``.
+
+    The commands that share a configuration form one section: the command,
+    a table of recorded figure against the paper's number, the source and
+    what differs. The numbers no command reproduces are listed at the end.
+    A test keeps ``book/reproduce.md`` equal to this text; after editing the
+    data file, rewrite the page with :func:`write_reproduce_page`.
+
+    Taught in: book/reproduce.md.
+    """
+    entries = reproduce_commands()
+    lines = [
+        "# Reproduce the papers",
+        "",
+        "Each command below runs a notebook on the full tier (the papers' backbone, weights",
+        "and dataset, on your machine) and records a figure that should match a number a",
+        "paper reports; the results page shows these numbers in its paper column. The",
+        "numbers, their sources and these commands are kept in `data/paper_numbers.json`",
+        "(this page is generated from it). The commands need the weights (an open_clip tag",
+        "downloads them once) and the dataset under `ZSLKIT_DATASETS` or `~/datasets`",
+        "(`-p data_root` elsewhere); they fail at once, naming what is missing, when either",
+        "is absent. Where the notebook's protocol is not the paper's, the section says what",
+        "differs: expect the figure to match only as far as that allows.",
+        "",
+    ]
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for entry in entries:
+        method, dataset, _ = entry["number"].split("/")
+        groups.setdefault((f"{method}/{dataset}", entry["command"]), []).append(entry)
+    titles = _paper_numbers()["methods"]
+    for (key, command), group in groups.items():
+        paper = group[0]["paper"]
+        method = key.split("/")[0]
+        lines += [
+            f"## {titles[method]}: {paper['model']} ({paper['weights']}), {paper['dataset']}",
+            "",
+            f"Notebook [{group[0]['notebook']}](notebooks/{group[0]['notebook']}.ipynb).",
+            "",
+            f"Protocol: {paper['protocol']}. Source: {paper['source']}{_cite(paper['cite'])}.",
+            "",
+            "```bash",
+            command,
+            "```",
+            "",
+            "| recorded figure | paper | metric |",
+            "| --- | --- | --- |",
+        ]
+        lines += [
+            f"| `{e['figure']}` | {_percent(e['paper']['value'])} | {e['paper']['metric']} |"
+            for e in group
+        ]
+        differs = list(dict.fromkeys(e["differs"] for e in group))
+        if len(differs) == 1:
+            lines += ["", f"What differs: {differs[0]}", ""]
+        else:
+            lines += ["", "What differs:", ""]
+            lines += [f"- `{e['figure']}`: {e['differs']}" for e in group]
+            lines.append("")
+    reproduced = {e["number"] for e in entries}
+    rest = [n for n in _paper_numbers()["numbers"] if n["id"] not in reproduced]
+    lines += [
+        "## Numbers without a command",
+        "",
+        "The book quotes these numbers too; no notebook records a figure of the same",
+        "configuration yet.",
+        "",
+        "| paper | metric | model, weights | dataset | source |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {_percent(n['value'])} | {n['metric']} | {n['model']}, {n['weights']} | "
+        f"{n['dataset']} | {n['source']}{_cite(n['cite'])} |"
+        for n in rest
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_reproduce_page() -> None:
+    """Rewrite ``book/reproduce.md`` from ``data/paper_numbers.json`` (:func:`reproduce_markdown`)."""
+    from zslkit.paths import repo_dir
+
+    (repo_dir() / "book" / "reproduce.md").write_text(reproduce_markdown())
