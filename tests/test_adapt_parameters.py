@@ -96,7 +96,7 @@ PROMPT = dict(
 
 def test_prompt_learning_parameters():
     check_prompt_learning_parameters(PROMPT)
-    for bad in ({"pre_encoder": "gru"}, {"ctx_init": "  "}, {"lr": 11.0}, {"n_seeds": 0}):
+    for bad in ({"pre_encoder": "gru"}, {"ctx_init": "  "}, {"lr": 11.0}, {"n_seeds": 1}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             check_prompt_learning_parameters({**PROMPT, **bad})
 

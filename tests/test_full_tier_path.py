@@ -7,6 +7,8 @@ text encoding, caching and the metrics all go through, not the accuracy.
 """
 
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -150,3 +152,148 @@ def test_part_one_runs_on_gbu_files(notebook, fake_gbu_root, tmp_path):
         assert "folds of seen classes: [['persian cat', 'horse']]" in text
         assert "penalties on the proposed validation classes" in text
         assert "features standardised" not in text
+
+
+# ---------------------------------------------------------------------------
+# Parts II and III on a full-tier dataset: a fake EuroSAT in torchvision's
+# on-disk layout (<root>/eurosat/2750/<Class>/<Class>_<i>.jpg, real JPEGs)
+# ---------------------------------------------------------------------------
+EUROSAT_FOLDERS = [
+    "AnnualCrop",
+    "Forest",
+    "HerbaceousVegetation",
+    "Highway",
+    "Industrial",
+    "Pasture",
+    "PermanentCrop",
+    "Residential",
+    "River",
+    "SeaLake",
+]
+
+# notebook -> (the smallest parameters it accepts, the pattern of its accuracy
+# figures: fractions in [0, 1]; gains and differences are left out)
+FAKE_EUROSAT_RUNS = {
+    "20_prompt_ensembling": ({"n_draws": 2}, r".*top1.*"),
+    "21_zpe": ({"n_reference": 16, "n_resamples": 200}, r"(equal|zpe)_top1_eurosat"),
+    "22_descriptions": ({"n_seeds": 2, "n_draws": 1}, r"top1_.*"),  # n_seeds >= 2
+    "23_loki": (  # the graded and attribute metrics are the pocket world's
+        {"label_set": "base", "metric": "text", "n_resamples": 200},
+        r"top1_.*",
+    ),
+    "31_prompt_learning": (  # n_seeds >= 2: the seed differences' t intervals
+        {"n_shots": 1, "n_seeds": 2, "epochs": 1},
+        r"(coop|pre|zeroshot(_ensemble)?)_(base|new|h)",
+    ),
+    "32_pseudo_labels_tta": (
+        {"n_iterations": 1, "epochs": 2, "tpt_per_class": 1, "n_views": 4},
+        r".*_test|.*label_acc.*",
+    ),
+    "34_leaderboard": (
+        {
+            "shots": "1",
+            "seeds": "1,2",
+            "tip_f_epochs": 1,
+            "prompt_shots": "1",
+            "prompt_epochs": 1,
+            "n_reference": 16,
+            "zpe_templates": "simple7",  # openai80: 800 prompts, a minute on the CPU
+        },
+        r".*_top1(_1shot|_mean_over_shots)?",
+    ),
+}
+
+# Pocket-only by design: 24 tests the pocket world's domains (its full-tier
+# path is run above on pocket data), 25 and 26 pretrain ToyCLIPs of their own
+# on the pocket corpora (no backbone), 33 fine-tunes a ToyCLIP on 32-pixel
+# pocket tasks (backbone toyclip2 or toyclip only).
+POCKET_ONLY = [
+    "24_domain_shift",
+    "25_concept_frequency",
+    "26_contrastive_losses",
+    "33_continual_learning",
+]
+
+
+@pytest.fixture(scope="module")
+def fake_eurosat_root(tmp_path_factory):
+    """Ten classes of ten 64x64 RGB JPEGs (EuroSAT's size): zslkit's 50/20/30 split gives 5/2/3."""
+    import numpy as np
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("datasets")
+    rng = np.random.default_rng(0)
+    for k, c in enumerate(EUROSAT_FOLDERS):
+        folder = root / "eurosat" / "2750" / c
+        folder.mkdir(parents=True)
+        for i in range(10):
+            pixels = rng.integers(0, 256, (64, 64, 3)) // 2 + 12 * k  # a tint per class
+            Image.fromarray(pixels.astype("uint8")).save(folder / f"{c}_{i + 1}.jpg", format="JPEG")
+    return root
+
+
+@pytest.mark.parametrize("notebook", sorted(FAKE_EUROSAT_RUNS))
+def test_notebook_runs_on_a_full_tier_dataset(notebook, fake_eurosat_root, tmp_path):
+    params, pattern = FAKE_EUROSAT_RUNS[notebook]
+    full_tier = {
+        "backbone": "ViT-S-32",
+        "pretrained": "none",
+        "dataset": "eurosat",
+        "data_root": str(fake_eurosat_root),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "zslkit.nbtools.cli",
+        "run",
+        notebook,
+        "--out",
+        str(tmp_path / "run"),
+    ]
+    for name, value in {**full_tier, **params}.items():
+        cmd += ["-p", name, str(value)]
+    env = {**os.environ, "ZSLKIT_CACHE": str(tmp_path / "cache")}  # nothing cached from elsewhere
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert {k: run["parameters"][k] for k in ("backbone", "dataset")} == {
+        "backbone": "ViT-S-32",
+        "dataset": "eurosat",
+    }
+    accuracies = {k: v for k, v in results.items() if re.fullmatch(pattern, k)}
+    assert accuracies, sorted(results)
+    assert all(isinstance(v, float) and 0.0 <= v <= 1.0 for v in accuracies.values()), accuracies
+
+
+@pytest.mark.parametrize("notebook", POCKET_ONLY)
+def test_pocket_only_notebooks_refuse_a_full_tier_dataset(notebook):
+    from zslkit.nbtools.notebook_params import validate_parameters
+    from zslkit.paths import notebooks_dir
+
+    path = notebooks_dir() / f"{notebook}.ipynb"
+    with pytest.raises(
+        ValueError,
+        match=re.escape(f"{notebook}.ipynb has no parameter 'dataset'; valid parameters: "),
+    ):
+        validate_parameters(path, {"dataset": "eurosat"})
+    if notebook in ("25_concept_frequency", "26_contrastive_losses"):
+        with pytest.raises(ValueError, match="has no parameter 'backbone'"):
+            validate_parameters(path, {"backbone": "ViT-S-32"})
+
+
+def test_continual_learning_refuses_an_open_clip_backbone():
+    """33's first code cell checks its parameters: an open_clip name is refused, naming the ToyCLIPs."""
+    import ast
+
+    from zslkit.adapt.parameters import check_continual_parameters
+    from zslkit.nbtools.notebook_params import inspect_parameters
+    from zslkit.paths import notebooks_dir
+
+    params = inspect_parameters(notebooks_dir() / "33_continual_learning.ipynb")
+    defaults = {p.name: ast.literal_eval(p.default) for p in params.values()}
+    check_continual_parameters(defaults)  # the defaults pass
+    with pytest.raises(
+        ValueError, match=r"backbone='ViT-S-32' is not valid; choose one of: 'toyclip', 'toyclip2'"
+    ):
+        check_continual_parameters({**defaults, "backbone": "ViT-S-32"})

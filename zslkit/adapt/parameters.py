@@ -104,7 +104,8 @@ def check_prompt_learning_parameters(params: Mapping[str, Any]) -> None:
     ``backbone``, ``dataset``, ``variant`` (empty or a pocket variant),
     ``pre_encoder`` (:data:`zslkit.adapt.prompt_learning.ENCODERS`), ``seed``,
     ``pool_per_class``, ``test_per_class`` (0 to 10 000), ``n_shots`` (1 to
-    1000), ``n_seeds`` (1 to 100), ``n_ctx`` (0 to 100), ``ctx_init`` (not
+    1000), ``n_seeds`` (2 to 100: its intervals are t intervals over the
+    draws), ``n_ctx`` (0 to 100), ``ctx_init`` (not
     blank), ``epochs`` (1 to 10 000), ``lr`` (0 to 10), ``train_batch_size``
     and ``batch_size`` (1 to 4096), ``n_threads`` (0 to 1024).
 
@@ -115,7 +116,7 @@ def check_prompt_learning_parameters(params: Mapping[str, Any]) -> None:
     _check_backbone_and_dataset(params)
     _check_pocket_defaults(params)
     check_choice("pre_encoder", params["pre_encoder"], ENCODERS)
-    _check_ints(params, {"n_shots": (1, 1000), "n_seeds": (1, 100), "n_ctx": (0, 100)})
+    _check_ints(params, {"n_shots": (1, 1000), "n_seeds": (2, 100), "n_ctx": (0, 100)})
     if not params["ctx_init"].strip():
         raise ValueError("ctx_init is empty: give words such as 'a photo of a', or random")
     _check_ints(params, {"epochs": (1, 10_000)})
