@@ -2,7 +2,6 @@
 fake copy written in its real on-disk format (no download, no network)."""
 
 import hashlib
-import io
 import json
 import pickle
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 import scipy.io
 import torch
 import torchvision.datasets as tvd
+from fake_datasets import EUROSAT_FOLDERS, jpeg_bytes, write_jpeg
 from PIL import Image
 
 from zslkit.data import world
@@ -24,17 +24,6 @@ from zslkit.data.datasets import (
 )
 
 RNG = np.random.default_rng(0)
-
-
-def jpeg_bytes(value: int = 0) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (value % 256, 40, 200)).save(buf, format="JPEG")
-    return buf.getvalue()
-
-
-def write_jpeg(path, value: int = 0):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(jpeg_bytes(value))
 
 
 def md5(path) -> str:
@@ -201,19 +190,7 @@ def test_cifar100(tmp_path, monkeypatch):
 
 
 def test_eurosat_derived_split(tmp_path):
-    folders = [
-        "AnnualCrop",
-        "Forest",
-        "HerbaceousVegetation",
-        "Highway",
-        "Industrial",
-        "Pasture",
-        "PermanentCrop",
-        "Residential",
-        "River",
-        "SeaLake",
-    ]
-    for c in folders:
+    for c in EUROSAT_FOLDERS:
         for i in range(10):
             write_jpeg(tmp_path / "eurosat" / "2750" / c / f"{c}_{i + 1}.jpg", i)
     parts = {s: load_dataset("eurosat", s, root=tmp_path) for s in ("train", "val", "test", "all")}

@@ -5,6 +5,7 @@ import json
 import open_clip
 import pytest
 import torch
+from fake_datasets import EUROSAT_FOLDERS
 
 from zslkit.data import world
 from zslkit.data.datasets import load_classnames
@@ -113,21 +114,7 @@ def test_shipped_pocket_file_is_the_generator_output(tmp_path):
 
 
 def test_eurosat_descriptions_cover_its_prompt_names():
-    names = load_classnames(
-        "eurosat",
-        [
-            "AnnualCrop",
-            "Forest",
-            "HerbaceousVegetation",
-            "Highway",
-            "Industrial",
-            "Pasture",
-            "PermanentCrop",
-            "Residential",
-            "River",
-            "SeaLake",
-        ],
-    )
+    names = load_classnames("eurosat", EUROSAT_FOLDERS)
     desc = class_descriptions("eurosat", names)
     assert list(desc) == names and all(len(v) >= 2 for v in desc.values())
 

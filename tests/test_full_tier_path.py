@@ -13,45 +13,36 @@ import subprocess
 import sys
 
 import pytest
+from fake_datasets import EUROSAT_FOLDERS
+
+
+def run_notebook(notebook, out, params, env=None):
+    """``zslkit run NB --out out -p NAME VALUE ...``; the run must succeed. Returns (results, run)."""
+    cmd = [sys.executable, "-m", "zslkit.nbtools.cli", "run", notebook, "--out", str(out)]
+    for name, value in params.items():
+        cmd += ["-p", name, str(value)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    return tuple(json.loads((out / f).read_text()) for f in ("results.json", "run.json"))
+
 
 # notebook -> (small parameters that keep a CPU run short, prefixes of its accuracy results)
 FULL_TIER_RUNS = {
     "01_pocket_world": (
-        ["-p", "n_per_class", "1", "-p", "batch_size", "64"],
+        {"n_per_class": "1", "batch_size": "64"},
         ("zsl_", "gzsl_", "domain_"),
     ),
     "24_domain_shift": (
-        [
-            "-p",
-            "n_per_class",
-            "1",
-            "-p",
-            "domains",
-            "photo,sketch",
-            "-p",
-            "n_reference",
-            "16",
-            "-p",
-            "template_set",
-            "simple7",
-        ],
+        {
+            "n_per_class": "1",
+            "domains": "photo,sketch",
+            "n_reference": "16",
+            "template_set": "simple7",
+        },
         ("top1_",),
     ),
     "30_training_free_adapters": (
-        [
-            "-p",
-            "n_per_class",
-            "1",
-            "-p",
-            "pool_per_class",
-            "6",
-            "-p",
-            "shots",
-            "1,2",
-            "-p",
-            "seeds",
-            "1,2",
-        ],
+        {"n_per_class": "1", "pool_per_class": "6", "shots": "1,2", "seeds": "1,2"},
         ("zero_shot_top1", "linear_probe_top1", "gda_top1", "tip_adapter_top1"),
     ),
 }
@@ -59,26 +50,8 @@ FULL_TIER_RUNS = {
 
 @pytest.mark.parametrize("notebook", sorted(FULL_TIER_RUNS))
 def test_notebook_runs_with_random_init_open_clip_architecture(notebook, tmp_path):
-    cmd = [
-        sys.executable,
-        "-m",
-        "zslkit.nbtools.cli",
-        "run",
-        notebook,
-        "--out",
-        str(tmp_path),
-        "-p",
-        "backbone",
-        "ViT-S-32",
-        "-p",
-        "pretrained",
-        "none",
-        *FULL_TIER_RUNS[notebook][0],
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results = json.loads((tmp_path / "results.json").read_text())
-    run = json.loads((tmp_path / "run.json").read_text())
+    params = {"backbone": "ViT-S-32", "pretrained": "none", **FULL_TIER_RUNS[notebook][0]}
+    results, run = run_notebook(notebook, tmp_path, params)
     assert run["parameters"]["backbone"] == "ViT-S-32"
     accuracies = {
         k: v
@@ -121,25 +94,8 @@ def fake_gbu_root(tmp_path_factory):
 @pytest.mark.parametrize("notebook", PART_ONE)
 def test_part_one_runs_on_gbu_files(notebook, fake_gbu_root, tmp_path):
     """Part I's full tier: the same notebook on a (fake, tiny) GBU dataset in the official .mat format."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "zslkit.nbtools.cli",
-        "run",
-        notebook,
-        "--out",
-        str(tmp_path),
-        "-p",
-        "dataset",
-        "cub",
-        "-p",
-        "data_root",
-        str(fake_gbu_root),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results = json.loads((tmp_path / "results.json").read_text())
-    assert json.loads((tmp_path / "run.json").read_text())["parameters"]["dataset"] == "cub"
+    results, run = run_notebook(notebook, tmp_path, {"dataset": "cub", "data_root": fake_gbu_root})
+    assert run["parameters"]["dataset"] == "cub"
     assert results and all(isinstance(v, (int, float)) for v in results.values())
     nb = json.loads((tmp_path / f"{notebook}.ipynb").read_text())
     text = json.dumps([c.get("outputs", []) for c in nb["cells"] if c["cell_type"] == "code"])
@@ -158,19 +114,6 @@ def test_part_one_runs_on_gbu_files(notebook, fake_gbu_root, tmp_path):
 # Parts II and III on a full-tier dataset: a fake EuroSAT in torchvision's
 # on-disk layout (<root>/eurosat/2750/<Class>/<Class>_<i>.jpg, real JPEGs)
 # ---------------------------------------------------------------------------
-EUROSAT_FOLDERS = [
-    "AnnualCrop",
-    "Forest",
-    "HerbaceousVegetation",
-    "Highway",
-    "Industrial",
-    "Pasture",
-    "PermanentCrop",
-    "Residential",
-    "River",
-    "SeaLake",
-]
-
 # notebook -> (the smallest parameters it accepts, the pattern of its accuracy
 # figures: fractions in [0, 1]; gains and differences are left out)
 FAKE_EUROSAT_RUNS = {
@@ -241,22 +184,8 @@ def test_notebook_runs_on_a_full_tier_dataset(notebook, fake_eurosat_root, tmp_p
         "dataset": "eurosat",
         "data_root": str(fake_eurosat_root),
     }
-    cmd = [
-        sys.executable,
-        "-m",
-        "zslkit.nbtools.cli",
-        "run",
-        notebook,
-        "--out",
-        str(tmp_path / "run"),
-    ]
-    for name, value in {**full_tier, **params}.items():
-        cmd += ["-p", name, str(value)]
     env = {**os.environ, "ZSLKIT_CACHE": str(tmp_path / "cache")}  # nothing cached from elsewhere
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
-    results = json.loads((tmp_path / "run" / "results.json").read_text())
-    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    results, run = run_notebook(notebook, tmp_path / "run", {**full_tier, **params}, env)
     assert {k: run["parameters"][k] for k in ("backbone", "dataset")} == {
         "backbone": "ViT-S-32",
         "dataset": "eurosat",

@@ -8,7 +8,6 @@ its own ``build_dataset`` gives on fake datasets of real JPEGs in
 torchvision's layout. clip-benchmark is a dev (test) dependency.
 """
 
-import io
 import json
 from importlib import metadata, resources
 
@@ -16,6 +15,7 @@ import numpy as np
 import open_clip
 import pytest
 import torch
+from fake_datasets import EUROSAT_FOLDERS, write_jpeg
 from PIL import Image
 
 from zslkit.data.datasets import (
@@ -140,29 +140,8 @@ def test_pocket_keeps_its_own_templates():
 # ---------------------------------------------------------------------------
 # CLIP_benchmark's own builder on fake data in torchvision's layout
 # ---------------------------------------------------------------------------
-def write_jpeg(path, value: int = 0):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (value % 256, 40, 200)).save(buf, format="JPEG")
-    path.write_bytes(buf.getvalue())
-
-
-CB_CLASSES_EUROSAT = [
-    "AnnualCrop",
-    "Forest",
-    "HerbaceousVegetation",
-    "Highway",
-    "Industrial",
-    "Pasture",
-    "PermanentCrop",
-    "Residential",
-    "River",
-    "SeaLake",
-]
-
-
 def fake_eurosat(root):
-    for c in CB_CLASSES_EUROSAT:
+    for c in EUROSAT_FOLDERS:
         for i in range(4):
             write_jpeg(root / "eurosat" / "2750" / c / f"{c}_{i + 1}.jpg", i)
     return "all"
@@ -295,7 +274,7 @@ def test_zero_shot_accuracy_equals_clip_benchmarks(tmp_path):
 
     from zslkit.models.features import extract_features
 
-    for c in CB_CLASSES_EUROSAT:
+    for c in EUROSAT_FOLDERS:
         for i in range(2):
             pixels = np.random.default_rng([i, len(c)]).integers(0, 256, (64, 64, 3), np.uint8)
             path = tmp_path / "eurosat" / "2750" / c / f"{c}_{i + 1}.jpg"
