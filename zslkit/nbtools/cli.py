@@ -80,7 +80,10 @@ def run_notebook(notebook: Path, parameters: dict[str, Any], out_dir: Path) -> d
     """
     import papermill
 
+    from zslkit.nbtools.runkey import code_version, run_key
+
     parameters = validate_parameters(notebook, parameters)
+    key = run_key(notebook, parameters)  # before the run: the code it ran on
     out_dir = out_dir.resolve()  # the kernel runs in the notebook's folder, not ours
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = notebook.stem
@@ -131,6 +134,8 @@ def run_notebook(notebook: Path, parameters: dict[str, Any], out_dir: Path) -> d
             "wall_time_s": round(wall, 2),
             "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "versions": _versions(),
+            "key": key,  # zslkit.nbtools.runkey.run_key: a rerun with this key is skipped
+            "code_version": code_version(),
         }
         write_json_atomic(out_dir / "run.json", meta)
         _stamp_notebook(tmp_nb, results, tolerances, meta)
