@@ -20,6 +20,7 @@ def test_task_loader_passes_pocket_options_only_for_the_pocket(monkeypatch):
     experiments.task_loader("m", "p", "eurosat", "", "cpu", 16, (None,) * 3, pocket_only=False)(
         1, 1
     )
+    experiments.task_loader("m", "p", "eurosat", "", "cpu", 16, None, ("standard", "coop"))(1, 2)
     assert calls[0] == (
         ("m", "p", "pocket"),
         dict(
@@ -31,10 +32,15 @@ def test_task_loader_passes_pocket_options_only_for_the_pocket(monkeypatch):
             variant="noisy",
             pool_per_class=8,
             test_per_class=4,
+            template_set="",
+            name_set="",
         ),
     )
-    assert calls[1][1] == dict(n_shots=2, seed=5, root="/data", device="cpu", batch_size=16)
+    assert calls[1][1] == dict(
+        n_shots=2, seed=5, root="/data", device="cpu", batch_size=16, template_set="", name_set=""
+    )
     assert calls[2][1]["variant"] is None and calls[2][1]["pool_per_class"] is None
+    assert (calls[3][1]["template_set"], calls[3][1]["name_set"]) == ("standard", "coop")
 
 
 class Counting:

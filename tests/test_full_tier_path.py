@@ -193,6 +193,41 @@ def test_notebook_runs_on_a_full_tier_dataset(notebook, fake_eurosat_root, tmp_p
     accuracies = {k: v for k, v in results.items() if re.fullmatch(pattern, k)}
     assert accuracies, sorted(results)
     assert all(isinstance(v, float) and 0.0 <= v <= 1.0 for v in accuracies.values()), accuracies
+    if notebook in PROMPT_DEFAULTS:  # the chapter says which prompt sets it used
+        line = "templates: {0!r}; class names: {0!r}".format(PROMPT_DEFAULTS[notebook])
+        assert line in printed(tmp_path / "run" / f"{notebook}.ipynb")
+
+
+# the full tier's default prompt sets: the standard evaluation's for zero-shot, CoOp's for few-shot
+PROMPT_DEFAULTS = {
+    "20_prompt_ensembling": "standard",
+    "31_prompt_learning": "coop",
+    "32_pseudo_labels_tta": "coop",
+    "34_leaderboard": "coop",
+}
+
+
+def printed(path):
+    """Everything the cells of an executed notebook printed."""
+    cells = json.loads(path.read_text())["cells"]
+    return "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+
+
+def test_part_three_takes_the_standard_prompt_sets(fake_eurosat_root, tmp_path):
+    """template_set / name_set reach the few-shot task: the run prints and uses the benchmark's."""
+    params, pattern = FAKE_EUROSAT_RUNS["32_pseudo_labels_tta"]
+    full_tier = {
+        "backbone": "ViT-S-32",
+        "pretrained": "none",
+        "dataset": "eurosat",
+        "data_root": str(fake_eurosat_root),
+        "template_set": "standard",
+        "name_set": "standard",
+    }
+    env = {**os.environ, "ZSLKIT_CACHE": str(tmp_path / "cache")}
+    run_notebook("32_pseudo_labels_tta", tmp_path, {**full_tier, **params}, env)
+    text = printed(tmp_path / "32_pseudo_labels_tta.ipynb")
+    assert "templates: 'standard'; class names: 'standard'" in text
 
 
 @pytest.mark.parametrize("notebook", POCKET_ONLY)

@@ -304,3 +304,23 @@ def test_zero_shot_accuracy_equals_clip_benchmarks(tmp_path):
     assert (ours_pred == labels).mean() == (their_pred == target.numpy()).mean()
     recall = balanced_accuracy_score(target.numpy(), their_pred)
     assert balanced_accuracy_score(labels, ours_pred) == recall
+
+
+def test_dataset_prompts_of_a_few_shot_task(tmp_path):
+    """Part III's prompt sets: the dataset's own by default, CLIP_benchmark's on request."""
+    from zslkit.models.prompts import dataset_prompts
+
+    fake_eurosat(tmp_path)
+    data = load_dataset("eurosat", "test", root=str(tmp_path))
+    assert dataset_prompts(data) == (list(data.class_names), list(data.templates))
+    assert dataset_prompts(data, "coop", "coop") == (list(data.class_names), list(data.templates))
+    names, templates = dataset_prompts(data, "standard", "standard")
+    bench_names = cb_json("en_classnames.json")["eurosat"]
+    bench_templates = cb_json("en_zeroshot_classification_templates.json")["eurosat"]
+    assert names == bench_names and templates == bench_templates
+    assert names != list(data.class_names)  # CoOp's names differ ("Annual Crop Land")
+    with pytest.raises(ValueError, match="template_set.*'coop'"):
+        dataset_prompts(data, "cooop")
+    pocket = load_dataset("pocket", "test", n_per_class=1)
+    names, templates = dataset_prompts(pocket, "", "pocket")
+    assert names == pocket.class_names and templates == list(pocket.templates)

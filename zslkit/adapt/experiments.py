@@ -47,6 +47,7 @@ def task_loader(
     device: str = "cpu",
     batch_size: int = 256,
     pocket: tuple[str, int, int] | None = None,
+    prompt_sets: tuple[str, str] = ("", ""),
     pocket_only: bool = True,
 ) -> Callable[[int, int], dict]:
     """``load_task(n_shots, seed)``: the few-shot task of one draw, by :func:`few_shot_data`.
@@ -58,7 +59,9 @@ def task_loader(
     :data:`zslkit.adapt.protocols.POCKET_TASK`. With ``pocket_only=False``
     it is passed whatever the dataset (:func:`few_shot_data` refuses pocket
     options that are not None for another dataset). The features are cached, so
-    loading a draw again costs nothing.
+    loading a draw again costs nothing. ``prompt_sets`` is ``(template_set,
+    name_set)`` of the task's templates and class names (empty: the
+    dataset's own; :func:`zslkit.models.prompts.dataset_prompts`).
 
     Taught in: notebooks/30_training_free_adapters.ipynb (and 34_leaderboard.ipynb).
     """
@@ -81,6 +84,8 @@ def task_loader(
             root=root or None,
             device=device,
             batch_size=batch_size,
+            template_set=prompt_sets[0],
+            name_set=prompt_sets[1],
             **options,
         )
 

@@ -286,6 +286,8 @@ def few_shot_data(
     test_per_class: int | None = None,
     max_pool_images: int = 5000,
     progress: bool = False,
+    template_set: str = "",
+    name_set: str = "",
     **dataset_kwargs: Any,
 ) -> dict[str, Any]:
     """Cached features of a few-shot task: the shots, their validation images and the full test set.
@@ -310,6 +312,9 @@ def few_shot_data(
     pool_per_class, test_per_class : pocket images per class in the pool and
         the test set (default from :data:`POCKET_TASK`); None for other datasets.
     max_pool_images : pools up to this size are encoded whole.
+    template_set, name_set : the prompt sets of the returned ``templates``
+        and ``class_names`` (:func:`zslkit.models.prompts.dataset_prompts`;
+        empty: the dataset's own, CoOp's on a full-tier dataset).
     **dataset_kwargs : passed to ``load_dataset`` for both splits.
 
     Returns
@@ -319,13 +324,16 @@ def few_shot_data(
     ``train_labels`` : (C * n_shots,) int64 tensor;
     ``val_features``, ``val_labels`` : (C * min(n_shots, 4), ...) likewise;
     ``test_features``, ``test_labels`` : the whole test split;
-    ``class_names`` : list of C str; ``templates`` : the dataset's templates;
+    ``class_names`` : list of C str; ``templates`` : the templates (both in
+    the chosen prompt sets);
     ``split`` : the :func:`few_shot_split` indices into the pool.
     """
     from zslkit.data.datasets import list_datasets
     from zslkit.models.features import extract_features
+    from zslkit.models.prompts import dataset_prompts, resolve_prompt_sets
 
     check_choice("dataset", dataset, list_datasets())
+    resolve_prompt_sets(dataset, template_set, name_set, "fewshot")  # checks both names
     check_range("n_shots", n_shots, 1, integer=True)
     check_range("seed", seed, 0, 2**32 - 1, integer=True)
     check_range("max_pool_images", max_pool_images, 0, integer=True)
@@ -363,6 +371,7 @@ def few_shot_data(
     else:
         parts = {name: encode(_Subset(pool["dataset"], idx)) for name, idx in split.items()}
     test = _encoded_split(model, preprocess, dataset, "test", root, lambda n: True, encode, test_kw)
+    class_names, templates = dataset_prompts(pool["dataset"], template_set, name_set)
     return {
         "train_features": parts["train"][0],
         "train_labels": parts["train"][1],
@@ -370,7 +379,7 @@ def few_shot_data(
         "val_labels": parts["val"][1],
         "test_features": test["features"],
         "test_labels": test["labels"],
-        "class_names": list(pool["dataset"].class_names),
-        "templates": list(pool["dataset"].templates),
+        "class_names": list(class_names),
+        "templates": list(templates),
         "split": split,
     }

@@ -33,6 +33,7 @@ _EXPORTS = {
     "load_template_set": "prompts",
     "resolve_precision": "features",
     "resolve_prompt_sets": "prompts",
+    "dataset_prompts": "prompts",
     "pocket_features": "features",
     "template_accuracies": "prompts",
     "template_classifiers": "prompts",

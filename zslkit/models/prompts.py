@@ -151,6 +151,35 @@ def resolve_prompt_sets(
     return template_set or default, name_set or default
 
 
+def dataset_prompts(data: Any, template_set: str = "", name_set: str = "") -> tuple[list, list]:
+    """The class names and the templates of a loaded dataset in the chosen prompt sets.
+
+    Parameters
+    ----------
+    data : a dataset from :func:`zslkit.data.datasets.load_dataset`.
+    template_set : ``""`` or ``"dataset"``: the dataset's own templates
+        (``data.templates``: CoOp's on a full-tier dataset, the pocket
+        world's zero-shot ensemble on ``"pocket"``); any other name of
+        :func:`list_template_sets` goes to :func:`load_template_set`.
+    name_set : ``""``: ``data.class_names``; otherwise a name set of
+        :func:`zslkit.data.datasets.prompt_class_names` (``"coop"``,
+        ``"standard"``, or ``"pocket"`` for the pocket world).
+
+    Returns
+    -------
+    (class_names, templates): lists of C names and of T templates.
+
+    Taught in: notebooks/30_training_free_adapters.ipynb (and 31, 32, 34, through
+    :func:`zslkit.adapt.protocols.few_shot_data`)
+    """
+    from zslkit.data.datasets import prompt_class_names
+
+    check_choice("template_set", template_set, ["", *list_template_sets()])
+    names = prompt_class_names(data, name_set or None)
+    templates = load_template_set(template_set or "dataset", dataset=data)
+    return names, templates
+
+
 def template_kinds(name: str) -> list[str] | None:
     """The ``"kinds"`` list of a template set's file (one label per template), or ``None`` if it has none."""
     check_choice("template_set", name, list(TEMPLATE_SETS))
