@@ -324,3 +324,26 @@ def test_dataset_prompts_of_a_few_shot_task(tmp_path):
     pocket = load_dataset("pocket", "test", n_per_class=1)
     names, templates = dataset_prompts(pocket, "", "pocket")
     assert names == pocket.class_names and templates == list(pocket.templates)
+
+
+def test_coop_caltech_takes_standard_names_by_folder(tmp_path):
+    """CoOp's Caltech-101 drops Faces_easy (100 classes); the standard list has torchvision's 101."""
+    folders = ["Faces", "Faces_easy", "Leopards", "Motorbikes"] + [f"c{i:03d}" for i in range(97)]
+    images = tmp_path / "caltech101" / "101_ObjectCategories"
+    write_jpeg(images / "BACKGROUND_Google" / "image_0001.jpg", 1)
+    kept = [f for f in folders if f != "Faces_easy"]  # CoOp's IGNORED, label order kept
+    split = {"train": [], "val": [], "test": []}
+    for label, folder in enumerate(kept):
+        for part in split:
+            split[part].append([f"{folder}/image_0001.jpg", label, folder.lower()])
+    for folder in folders:
+        write_jpeg(images / folder / "image_0001.jpg", 7)
+    (tmp_path / "caltech101" / "split_zhou_Caltech101.json").write_text(json.dumps(split))
+    data = load_dataset("caltech101", "test", root=str(tmp_path))
+    assert data.split_source == "coop" and len(data.class_names) == 100
+    standard = standard_file("classnames", "caltech101")["classnames"]  # torchvision's order
+    expected = [name for folder, name in zip(sorted(folders), standard) if folder != "Faces_easy"]
+    names = prompt_class_names(data, "standard")
+    assert names == expected
+    assert names[:3] == ["off-center face", "leopard", "motorbike"]
+    assert prompt_class_names(data, "coop") == data.class_names

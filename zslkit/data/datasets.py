@@ -256,9 +256,14 @@ def prompt_class_names(data: Any, name_set: str | None = None) -> list[str]:
     name = data.cache_id.get("dataset")
     if name_set is None or (name == "pocket" and name_set == "pocket"):
         return list(data.class_names)
-    if getattr(data, "split_source", "zslkit") == "coop" and name_set == "coop":
+    coop = getattr(data, "split_source", "zslkit") == "coop"
+    if coop and name_set == "coop":
         return list(data.class_names)  # CoOp's names, from its split file
     raw = getattr(data, "raw_class_names", None)
+    full = _torchvision_classes(name, data) if coop else None
+    if full is not None and raw is not None:  # Caltech-101: CoOp dropped a class
+        names = load_classnames(name, full, len(full), name_set=name_set)
+        return [names[full.index(folder)] for folder in raw]
     return load_classnames(name, raw, len(data.class_names), name_set=name_set)
 
 
@@ -689,12 +694,42 @@ def _load_coop(name, split, root, transform, found, kwargs) -> ClassificationDat
         cache_id,
     )
     data.split_source, data.paths = "coop", paths
+    data.raw_class_names = _coop_folder_classes(name, content, image_dir)
     data.split_info = f"{name} {split!r}: CoOp's split file {path} ({len(paths)} images)"
     if str(path) not in _ANNOUNCED:  # said once per file and process, as CoOp says it
         _ANNOUNCED.add(str(path))
         sizes = " / ".join(f"{p} {len(content[p][1])}" for p in ("train", "val", "test"))
         print(f"{name}: using CoOp's split file {path} ({sizes} images)")
     return data
+
+
+def _coop_folder_classes(name: str, content: dict, image_dir) -> list[str] | None:
+    """Caltech-101 in CoOp's split: each label's class folder, and torchvision's folder order.
+
+    CoOp's Caltech-101 has 100 classes: it leaves out ``Faces_easy`` as well
+    as ``BACKGROUND_Google``, while torchvision (and so the standard name
+    list) keeps every folder but ``BACKGROUND_Google``. The folders let
+    :func:`prompt_class_names` take each CoOp class's standard name by its
+    folder. None for the other datasets, whose CoOp labels follow
+    torchvision's order.
+    """
+    if name != "caltech101":
+        return None
+    folders: dict[int, str] = {}
+    for part in ("train", "val", "test"):
+        for path, label in zip(content[part][0], content[part][1]):
+            folders.setdefault(int(label), Path(path).relative_to(image_dir).parts[0])
+    return [folders[c] for c in range(len(content["class_names"]))]
+
+
+def _torchvision_classes(name: str, data: Any) -> list[str] | None:
+    """torchvision's class folders of a CoOp-split Caltech-101 (its ``categories``), else None."""
+    if name != "caltech101" or not getattr(data, "paths", None):
+        return None
+    image_dir = Path(data.paths[0]).parent.parent
+    return sorted(
+        p.name for p in image_dir.iterdir() if p.is_dir() and p.name != "BACKGROUND_Google"
+    )
 
 
 def _load_full(
