@@ -293,3 +293,22 @@ def test_seed_differences_are_paired_t_intervals_over_draws():
         experiments.seed_differences(accuracy, [("CoOp", "GDA")], [16])
     with pytest.raises(ValueError, match="n_shots=4"):
         experiments.seed_differences(accuracy, [("GDA", "Tip-Adapter")], [4])
+
+
+def test_one_draw_gives_the_difference_without_an_interval():
+    """A sweep's run of one seed: the gap of that draw, no bounds, recorded as None."""
+    from zslkit.adapt import reports
+    from zslkit.stats import intervals_as_figures
+
+    accuracy = {"GDA": {4: [0.50]}, "Tip-Adapter": {4: [0.45]}}
+    out = experiments.seed_differences(accuracy, [("GDA", "Tip-Adapter")], [4])
+    ci = out["gda_minus_tip_adapter_4shot"]
+    assert ci.estimate == pytest.approx(0.05) and np.isnan(ci.low) and np.isnan(ci.high)
+    assert intervals_as_figures(out, scale=100) == {
+        "gda_minus_tip_adapter_4shot": pytest.approx(5.0),
+        "gda_minus_tip_adapter_4shot_ci_low": None,
+        "gda_minus_tip_adapter_4shot_ci_high": None,
+    }
+    assert reports.differences_table(out) == (
+        "gda_minus_tip_adapter_4shot  +5.0 (one draw: no interval)"
+    )

@@ -187,14 +187,19 @@ def interval_figures(name: str, interval: Interval, scale: float = 1.0) -> dict[
 
     The form in which a notebook records a comparison and glues it into its
     prose (``zslkit.record(**interval_figures("gap", ci))``). ``scale=100``
-    gives accuracy differences in points.
+    gives accuracy differences in points. An interval without bounds (NaN,
+    e.g. from a single seed) gives ``None`` for both.
     """
     if not isinstance(interval, Interval):
         raise ValueError(f"interval={interval!r} is not a zslkit.stats.Interval")
+
+    def bound(value: float) -> float | None:  # NaN: no interval (e.g. one seed), recorded as None
+        return None if np.isnan(value) else scale * float(value)
+
     return {
         name: scale * float(interval.estimate),
-        f"{name}_ci_low": scale * float(interval.low),
-        f"{name}_ci_high": scale * float(interval.high),
+        f"{name}_ci_low": bound(interval.low),
+        f"{name}_ci_high": bound(interval.high),
     }
 
 

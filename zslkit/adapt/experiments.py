@@ -179,7 +179,10 @@ def seed_differences(
     and each shot count ``k``, the differences ``accuracy[a][k][s] -
     accuracy[b][k][s]`` over the seeds ``s`` get Student's t interval
     (:func:`zslkit.stats.t_interval`). With three draws the interval has two
-    degrees of freedom and is wide: a gap inside it is a tie.
+    degrees of freedom and is wide: a gap inside it is a tie. With a single
+    draw (a sweep's run of one seed) there is no interval: the difference
+    comes with NaN bounds, and a sweep over the seeds
+    (``zslkit sweep``) gives the interval instead.
 
     Returns ``{f"{key(a)}_minus_{key(b)}_{k}shot": Interval}`` in top-1
     units (:func:`figure_key` names the methods), in the order of ``pairs``
@@ -188,7 +191,9 @@ def seed_differences(
 
     Taught in: notebooks/30_training_free_adapters.ipynb.
     """
-    from zslkit.stats import paired_t_intervals
+    from math import nan
+
+    from zslkit.stats import Interval, paired_t_intervals
 
     out = {}
     for k in shots:
@@ -198,7 +203,14 @@ def seed_differences(
                     f"n_shots={k!r} is not in the sweep; choose from {sorted(accuracy[name])}"
                 )
         at_k = {name: row[k] for name, row in accuracy.items() if k in row}
-        for (a, b), ci in paired_t_intervals(at_k, pairs, confidence).items():
+        if all(len(values) == 1 for values in at_k.values()):
+            intervals = {
+                (a, b): Interval(at_k[a][0] - at_k[b][0], nan, nan, confidence, "one draw")
+                for a, b in pairs
+            }
+        else:
+            intervals = paired_t_intervals(at_k, pairs, confidence)
+        for (a, b), ci in intervals.items():
             out[f"{figure_key(a)}_minus_{figure_key(b)}_{k}shot"] = ci
     order = [f"{figure_key(a)}_minus_{figure_key(b)}_{k}shot" for a, b in pairs for k in shots]
     return {name: out[name] for name in order}

@@ -11,6 +11,7 @@ Taught in: notebooks/30_training_free_adapters.ipynb,
 
 from __future__ import annotations
 
+import math
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -103,7 +104,8 @@ def differences_table(intervals: Mapping[str, object], scale: float = 100.0) -> 
 
     ``intervals`` : name -> :class:`zslkit.stats.Interval`, as
     :func:`zslkit.adapt.experiments.seed_differences` returns them. A
-    difference whose interval contains zero is printed as a tie.
+    difference whose interval contains zero is printed as a tie; one
+    without bounds (a single draw) as having no interval.
 
     Taught in: notebooks/30_training_free_adapters.ipynb.
     """
@@ -111,6 +113,9 @@ def differences_table(intervals: Mapping[str, object], scale: float = 100.0) -> 
     width = max((len(name) for name in intervals), default=0)
     for name, ci in intervals.items():
         low, high = scale * ci.low, scale * ci.high
+        if math.isnan(low) or math.isnan(high):
+            lines.append(f"{name:<{width}} {scale * ci.estimate:+5.1f} (one draw: no interval)")
+            continue
         verdict = "tie" if low <= 0.0 <= high else ("above" if low > 0 else "below")
         lines.append(
             f"{name:<{width}} {scale * ci.estimate:+5.1f} [{low:+5.1f}, {high:+5.1f}] {verdict}"
