@@ -312,3 +312,29 @@ def test_one_draw_gives_the_difference_without_an_interval():
     assert reports.differences_table(out) == (
         "gda_minus_tip_adapter_4shot  +5.0 (one draw: no interval)"
     )
+
+
+def test_per_shot_figures_name_each_runs_figures_without_the_shot_count():
+    import pandas as pd
+
+    summary = pd.DataFrame(
+        {
+            "run": ["a", "b"],
+            "param.shots": ["1", "16"],
+            "param.seeds": ["1", "1"],
+            "zero_shot_top1": [0.4, 0.4],
+            "gda_top1_1shot": [0.41, None],
+            "gda_top1_16shot": [None, 0.52],
+            "gda_minus_zero_shot_16shot_ci_low": [None, None],
+            "gda_minus_zero_shot_1shot": [1.0, None],
+            "gda_minus_zero_shot_16shot": [None, 12.0],
+        }
+    )
+    out = experiments.per_shot_figures(summary)
+    assert list(out["param.shots"]) == [1, 16]
+    assert list(out["zero_shot_top1"]) == [0.4, 0.4]
+    assert list(out["gda_top1"]) == [0.41, 0.52]
+    assert list(out["gda_minus_zero_shot"]) == [1.0, 12.0]
+    assert "gda_minus_zero_shot_ci_low" not in out  # no bounds from a single draw
+    with pytest.raises(ValueError, match="param.shots"):
+        experiments.per_shot_figures(summary.drop(columns="param.shots"))

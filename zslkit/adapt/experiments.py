@@ -25,6 +25,7 @@ __all__ = [
     "summarise_sweep",
     "figure_key",
     "seed_differences",
+    "per_shot_figures",
     "gda_test_alpha_optimism",
     "top1",
     "part_classifiers",
@@ -214,6 +215,49 @@ def seed_differences(
             out[f"{figure_key(a)}_minus_{figure_key(b)}_{k}shot"] = ci
     order = [f"{figure_key(a)}_minus_{figure_key(b)}_{k}shot" for a, b in pairs for k in shots]
     return {name: out[name] for name in order}
+
+
+def per_shot_figures(summary: Any, shots_column: str = "param.shots") -> Any:
+    """A sweep's summary with each run's per-shot figures under one name.
+
+    Chapter 30 names a figure by its shot count (``gda_top1_16shot``). In a
+    sweep whose runs each have a single shot count (``-p shots 1,4,16``),
+    the figure of every run is renamed without its suffix (``gda_top1``),
+    so that one column holds it for every shot count and
+    :func:`zslkit.nbtools.sweep.summary_table` and ``plot_summary`` can
+    group and plot it against ``param.shots`` (made an int).
+
+    Parameters
+    ----------
+    summary : DataFrame of :func:`zslkit.nbtools.sweep.read_summary`, one row per run.
+    shots_column : the column of each run's shot count.
+
+    Returns
+    -------
+    DataFrame: the ``param.*`` and ``run`` columns, then the renamed figures
+    (figures without a shot suffix, such as ``zero_shot_top1``, kept as they are).
+
+    Taught in: notebooks/03_sweeps.ipynb
+    """
+    import re
+
+    import pandas as pd
+
+    if shots_column not in summary:
+        raise ValueError(f"no column {shots_column!r}; the summary has {list(summary.columns)}")
+    rows = []
+    for _, row in summary.iterrows():
+        k = int(str(row[shots_column]))  # a single shot count per run
+        suffix = re.compile(rf"_{k}shot(?=$|_)")
+        out = {}
+        for name, value in row.items():
+            if not re.search(r"_\d+shot($|_)", name):
+                out[name] = value
+            elif suffix.search(name) and pd.notna(value):
+                out[suffix.sub("", name)] = value
+        out[shots_column] = k
+        rows.append(out)
+    return pd.DataFrame(rows)
 
 
 def gda_test_alpha_optimism(
