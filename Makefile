@@ -75,6 +75,7 @@ reference-runs: setup
 	$(PY) scripts/domain_shift_trend.py --threads 2
 	$(PY) scripts/concept_frequency_reference.py
 	$(PY) scripts/contrastive_reference.py
+	$(PY) scripts/sweep_reference.py --workers 2
 
 # Format and lint the library, tests, scripts and notebooks with ruff.
 format: setup

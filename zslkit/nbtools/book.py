@@ -16,9 +16,11 @@ the outputs and recorded results of their default run (what the tests do).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -64,12 +66,11 @@ def parameters_markdown(notebook: Path) -> str:
     )
 
 
-def _add_parameters_table(source_nb: Path, staged: Path) -> dict:
-    nb = nbformat.read(staged, as_version=4)
+def _add_parameters_table(source_nb: Path, nb: nbformat.NotebookNode) -> dict:
     cell = nbformat.v4.new_markdown_cell(parameters_markdown(source_nb))
+    cell.id = PARAMS_MARKER  # a fixed id: the staged notebook's bytes change only with its run
     first_md = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)
     nb.cells.insert(first_md + 1, cell)
-    nbformat.write(nb, staged)
     title = next(
         (
             line[2:].strip()
@@ -94,8 +95,12 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def results_figure(stem: str, results: dict, out: Path) -> str | None:
-    """A bar chart of the run's figures that lie in [0, 1] (accuracies, H, ...); its file name."""
+def results_figure(stem: str, results: dict, out: Path, cache: Path | None = None) -> str | None:
+    """A bar chart of the run's figures that lie in [0, 1] (accuracies, H, ...); its file name.
+
+    With ``cache``, a chart drawn before from the same figures, code and
+    matplotlib settings is copied from there instead of drawn again.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -108,27 +113,54 @@ def results_figure(stem: str, results: dict, out: Path) -> str | None:
     }
     if not shown:
         return None
+    name = f"results_{stem}.png"
+    cached = None
+    if cache is not None:
+        key = hashlib.sha256(
+            repr(
+                (
+                    stem,
+                    sorted(shown.items()),
+                    Path(__file__).read_bytes(),
+                    Path(style.__file__).read_bytes(),
+                    matplotlib.__version__,
+                    sorted((k, str(v)) for k, v in matplotlib.rcParams.items()),
+                )
+            ).encode()
+        ).hexdigest()[:20]
+        cached = cache / f"results_{stem}-{key}.png"
+        if cached.exists():
+            out.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(cached, out / name)
+            return name
     fig, ax = plt.subplots(figsize=(7, 0.28 * len(shown) + 0.9))
     ax.barh(list(shown)[::-1], list(shown.values())[::-1], color=style.colour(0))
     ax.set_xlim(0, 1)
     ax.set_xlabel("value (accuracies and rates)")
     ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
-    name = f"results_{stem}.png"
     out.mkdir(parents=True, exist_ok=True)
     fig.savefig(out / name, dpi=90, facecolor="white")
     plt.close(fig)
+    if cached is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        for old in cache.glob(f"results_{stem}-*.png"):
+            old.unlink()
+        shutil.copyfile(out / name, cached)
     return name
 
 
-def results_markdown(runs: dict[str, dict], figures: Path | None = None) -> str:
+def results_markdown(
+    runs: dict[str, dict], figures: Path | None = None, cache: Path | None = None
+) -> str:
     """The results page: every recorded figure by part and chapter.
 
     ``runs`` maps a notebook stem to the ``zslkit`` metadata its run left
     (``results`` and ``run``). Reference numbers from the papers come from
     ``data/paper_numbers.json``: beside each figure that a full-tier command of
     "Reproduce the papers" matches to a paper's number, that number
-    (:func:`zslkit.nbtools.results.paper_column`).
+    (:func:`zslkit.nbtools.results.paper_column`). The charts go to
+    ``figures`` (:func:`results_figure`, reusing those in ``cache``).
     """
     lines = [
         "# Results",
@@ -169,7 +201,7 @@ def results_markdown(runs: dict[str, dict], figures: Path | None = None) -> str:
                 lines += ["| metric | value |", "| --- | --- |"]
                 lines += [f"| `{k}` | {_fmt(v)} |" for k, v in results.items()]
             lines.append("")
-            name = results_figure(stem, results, figures) if figures else None
+            name = results_figure(stem, results, figures, cache) if figures else None
             if name:
                 lines += [f"![Recorded figures of {stem}](figures/{name})", ""]
             versions = run.get("versions", {})
@@ -178,28 +210,65 @@ def results_markdown(runs: dict[str, dict], figures: Path | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def stage(source: Path, out: Path) -> Path:
-    """Copy ``book/`` and every executed notebook into ``out``; return ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    for item in out.iterdir():
-        if item.name != "_build":
-            shutil.rmtree(item) if item.is_dir() else item.unlink()
-    shutil.copytree(
-        repo_dir() / "book", out, dirs_exist_ok=True, ignore=shutil.ignore_patterns("_build")
-    )
-    nb_out = out / "notebooks"
-    nb_out.mkdir(exist_ok=True)
+def staged_files(source: Path, cache: Path | None = None) -> dict[str, bytes]:
+    """Every file of the staging folder by relative path: ``book/``, the notebooks, the results page.
+
+    ``cache`` keeps the results page's charts (:func:`results_figure`).
+    """
+    book_dir = repo_dir() / "book"
+    files = {
+        str(p.relative_to(book_dir)): p.read_bytes()
+        for p in sorted(book_dir.rglob("*"))
+        if p.is_file() and "_build" not in p.relative_to(book_dir).parts
+    }
     runs = {}
     for nb in sorted(notebooks_dir().glob("*.ipynb")):
-        staged = nb_out / nb.name
-        shutil.copy2(find_executed(nb.stem, source), staged)
-        runs[nb.stem] = _add_parameters_table(nb, staged)
-    (out / "results.md").write_text(results_markdown(runs, out / "figures"))
+        executed = nbformat.read(find_executed(nb.stem, source), as_version=4)
+        runs[nb.stem] = _add_parameters_table(nb, executed)
+        files[f"notebooks/{nb.name}"] = nbformat.writes(executed).encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        files["results.md"] = results_markdown(runs, Path(tmp), cache).encode()
+        for png in sorted(Path(tmp).iterdir()):
+            files[f"figures/{png.name}"] = png.read_bytes()
+    return files
+
+
+def stage(source: Path, out: Path) -> Path:
+    """Put ``book/``, every executed notebook and the results page into ``out``; return ``out``.
+
+    A file is written only when its bytes differ from the staged one (and
+    files no longer staged are removed), so Sphinx's environment in
+    ``out/_build`` sees unchanged pages as unchanged and re-reads only the
+    rest. Nothing is written when an executed notebook is missing.
+    """
+    files = staged_files(source, out / "_build" / "results-figures")
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(out.rglob("*"), reverse=True):  # files before their folders
+        rel = path.relative_to(out)
+        if rel.parts[0] == "_build" or str(rel) in files:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            if not any(path.iterdir()):
+                path.rmdir()
+        else:
+            path.unlink()
+    for rel, data in files.items():
+        path = out / rel
+        if path.is_file() and path.read_bytes() == data:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     return out
 
 
 def build(source: Path, out: Path) -> Path:
-    """Stage and build the book; return the path of its ``index.html``."""
+    """Stage and build the book; return the path of its ``index.html``.
+
+    Sphinx builds incrementally: it re-reads the pages whose staged files
+    changed since the last successful build in ``out`` (:func:`stage`).
+    """
     stage(source, out)
     jb = Path(sys.executable).parent / "jupyter-book"
     cmd = [
@@ -211,7 +280,13 @@ def build(source: Path, out: Path) -> Path:
         "--keep-going",
         "--quiet",
     ]
-    subprocess.run(cmd, check=True)
+    try:
+        subprocess.run(cmd, check=True)
+    except subprocess.CalledProcessError:
+        # Sphinx keeps the pages it read despite their warnings; a next build
+        # must read every page again, or it would not see those warnings.
+        shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
+        raise
     index = out / "_build" / "html" / "index.html"
     if not index.exists():
         raise RuntimeError(f"jupyter-book finished but {index} is missing")

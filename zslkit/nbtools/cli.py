@@ -3,9 +3,12 @@
 ::
 
     zslkit list
-    zslkit run NOTEBOOK [-p NAME VALUE]... [-f params.yaml] [--out DIR]
-    zslkit run --all [--out DIR]
+    zslkit run NOTEBOOK [-p NAME VALUE]... [-f params.yaml] [--out DIR] [--force]
+    zslkit run --all [--out DIR] [--force]
     zslkit check NOTEBOOK... | --all [--trains] [--keep DIR]
+    zslkit sweep NOTEBOOK -p NAME V1,V2,... [-f grid.yaml] --out DIR
+                 [--scheduler ADDRESS | --workers N] [--retries N]
+    zslkit sweep --summary DIR [--over PARAM] [--plot FIGURE --x PARAM --plot-out FILE]
 
 ``check`` re-executes notebooks on their defaults (in a temporary folder)
 and compares every recorded figure with the committed one within the
@@ -14,6 +17,9 @@ tolerance the notebook declares for it (:mod:`zslkit.nbtools.figures`).
 ``run`` executes through papermill and writes ``DIR/<notebook>.ipynb`` (the
 executed copy), ``DIR/results.json`` (every value the notebook recorded with
 :func:`zslkit.record`) and ``DIR/run.json`` (parameters, wall time, versions).
+A notebook whose ``DIR`` already holds a finished run with the same key
+(:func:`zslkit.nbtools.runkey.run_key`: its cells, parameters, and the code,
+data and packages it can read) is not executed again; ``--force`` re-executes.
 """
 
 from __future__ import annotations
@@ -230,6 +236,29 @@ def _report_failure(stem: str, err: Exception) -> None:
     print(str(err), file=sys.stderr)
 
 
+def _reusable_run(notebook: Path, parameters: dict[str, Any], out_dir: Path) -> dict | None:
+    """The ``run.json`` of a finished run in ``out_dir`` that has this run's key, else None.
+
+    A run is finished when its executed notebook and ``results.json`` are
+    there (:func:`run_notebook` deletes ``results.json`` when it starts and
+    moves it into place last, so a failed or interrupted run leaves none).
+    """
+    from zslkit.nbtools.runkey import run_key
+
+    if (
+        not (out_dir / "results.json").is_file()
+        or not (out_dir / f"{notebook.stem}.ipynb").is_file()
+    ):
+        return None
+    try:
+        meta = json.loads((out_dir / "run.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or meta.get("key") != run_key(notebook, parameters):
+        return None
+    return meta
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     if args.all == bool(args.notebook):
         print("zslkit run: give one NOTEBOOK or --all", file=sys.stderr)
@@ -248,10 +277,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"zslkit run: {err}", file=sys.stderr)
         return 2
     base = Path(args.out) if args.out else repo_dir() / DEFAULT_OUT
-    failures, finished = 0, []
+    failures, finished, reused = 0, [], 0
     for nb in notebooks:
         out_dir = base / nb.stem if (args.all or not args.out) else base
         start = time.perf_counter()
+        given = validate_parameters(nb, params)
+        previous = None if args.force else _reusable_run(nb, given, out_dir)
+        if previous is not None:
+            finished.append(nb.stem)
+            reused += 1
+            print(
+                f"unchanged {nb.stem}: reusing its run of {previous.get('date', '?')} "
+                f"(key {previous['key'][:8]}); --force re-executes"
+            )
+            continue
         try:
             results = run_notebook(nb, params, out_dir)
         except KeyboardInterrupt:
@@ -265,6 +304,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"ok {nb.stem} in {time.perf_counter() - start:.1f} s -> {out_dir} "
             f"({len(results)} results)"
         )
+    if args.all:
+        ran = len(notebooks) - reused - failures
+        print(f"{ran} executed, {reused} unchanged (reused), {failures} failed")
     return 1 if failures else 0
 
 
@@ -329,6 +371,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p_run.add_argument("-f", "--file", help="YAML file of parameters")
     p_run.add_argument("--out", help=f"output folder (default {DEFAULT_OUT}/<notebook>)")
+    p_run.add_argument(
+        "--force",
+        action="store_true",
+        help="execute even when the output folder holds a finished run with the same key",
+    )
     p_run.set_defaults(func=_cmd_run)
     p_check = sub.add_parser(
         "check", help="re-execute notebooks and compare their figures with the committed ones"
@@ -346,6 +393,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="keep each executed notebook, results.json and run.json in DIR/<notebook>",
     )
     p_check.set_defaults(func=_cmd_check)
+    from zslkit.nbtools import sweep  # zslkit sweep: parser and command live in sweep.py
+
+    sweep.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

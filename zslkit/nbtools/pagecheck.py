@@ -9,6 +9,12 @@ kept for review::
 
     python -m zslkit.nbtools.pagecheck build/book/_build/html --screenshots build/screenshots
 
+A rebuilt book is checked incrementally: ``SCREENSHOTS/pagecheck-state.json``
+keeps a digest of every page that passed (its HTML and the local images,
+scripts and style sheets it loads); a page with the same digest is not
+rendered again, unless this module, MathJax or the browser changed.
+``--all-pages`` renders every page.
+
 Needs Debian's ``chromium`` and the ``playwright`` Python package (its
 driver only; the browser is the system one). The book loads MathJax from its
 CDN; here every request for it is answered from a local copy
@@ -20,6 +26,7 @@ as they are.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import sys
@@ -71,6 +78,7 @@ def _is_flat(png: bytes) -> bool:
 
 
 DEFAULT_MATHJAX = Path("build/vendor/node_modules/mathjax/es5")
+STATE_FILE = "pagecheck-state.json"  # beside the screenshots: the pages that passed
 
 
 def _offline_router(mathjax_es5: Path):
@@ -93,6 +101,7 @@ class _Links(HTMLParser):
     def __init__(self):
         super().__init__()
         self.hrefs: list[str] = []
+        self.resources: list[str] = []  # what the page loads: images, scripts, style sheets
         self.ids: set[str] = set()
 
     def handle_starttag(self, tag, attrs):
@@ -103,8 +112,10 @@ class _Links(HTMLParser):
             self.hrefs.append(attrs["href"])
         if tag in ("img", "script") and attrs.get("src"):
             self.hrefs.append(attrs["src"])
+            self.resources.append(attrs["src"])
         if tag == "link" and attrs.get("href") and "stylesheet" in (attrs.get("rel") or ""):
             self.hrefs.append(attrs["href"])
+            self.resources.append(attrs["href"])
 
 
 def _parse(path: Path) -> _Links:
@@ -123,7 +134,7 @@ def check_links(html_dir: Path) -> dict[str, list[str]]:
     for page in sorted(html_dir.rglob("*.html")):
         if "_static" in page.parts or "_sources" in page.parts:
             continue
-        links = parsed.setdefault(page, _parse(page))
+        links = parsed[page] = parsed.get(page) or _parse(page)
         for href in links.hrefs:
             if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", href) or href.startswith("//"):
                 continue  # http:, https:, mailto:, data:, javascript:
@@ -134,7 +145,9 @@ def check_links(html_dir: Path) -> dict[str, list[str]]:
                 problems.setdefault(str(page.relative_to(html_dir)), []).append(f"missing {href}")
                 continue
             if anchor and path.suffix == ".html":
-                ids = parsed.setdefault(path, _parse(path)).ids
+                if path not in parsed:  # each page parsed once, not once per link to it
+                    parsed[path] = _parse(path)
+                ids = parsed[path].ids
                 if anchor not in ids:
                     problems.setdefault(str(page.relative_to(html_dir)), []).append(
                         f"no anchor {href}"
@@ -142,16 +155,78 @@ def check_links(html_dir: Path) -> dict[str, list[str]]:
     return problems
 
 
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def page_digest(page: Path, files: dict[Path, str] | None = None) -> str:
+    """A digest of a page as the browser check sees it: its HTML and the local files it loads.
+
+    ``files`` memoises the digests of shared files (style sheets, scripts).
+    Sphinx's ``searchindex.js``, which every page loads and which changes
+    with any page's text, is left out: it holds the search data, not what
+    a page shows.
+    """
+    files = {} if files is None else files
+    html = page.read_bytes()
+    parts = [_sha256(html)]
+    for src in sorted(set(_parse(page).resources)):
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", src) or src.startswith("//"):
+            continue
+        if Path(src.split("?")[0]).name == "searchindex.js":
+            continue
+        path = (page.parent / unquote(src).split("#")[0].split("?")[0]).resolve()
+        if path not in files:
+            files[path] = _sha256(path.read_bytes()) if path.is_file() else "missing"
+        parts.append(f"{src}={files[path]}")
+    return _sha256("\n".join(parts).encode())
+
+
+def checker_version(mathjax_es5: Path = DEFAULT_MATHJAX) -> str:
+    """What a page's result also depends on: this module, MathJax and the browser."""
+    from importlib.metadata import version
+
+    js = Path(mathjax_es5) / "tex-mml-chtml.js"
+    browser = Path(chromium_path()).resolve()
+    return _sha256(
+        b"\0".join(
+            [
+                Path(__file__).read_bytes(),
+                js.read_bytes() if js.exists() else b"",
+                f"{browser} {browser.stat().st_size}".encode(),
+                version("playwright").encode(),
+            ]
+        )
+    )
+
+
+def _load_state(state: Path | None, version: str) -> dict[str, str]:
+    if state is None or not state.exists():
+        return {}
+    try:
+        saved = json.loads(state.read_text())
+    except ValueError:
+        return {}
+    return saved.get("pages", {}) if saved.get("version") == version else {}
+
+
 def check_pages(
     html_dir: Path,
     screenshots: Path | None = None,
     keep: dict[str, str] | None = None,
     mathjax_es5: Path = DEFAULT_MATHJAX,
+    state: Path | None = None,
 ) -> dict[str, list[str]]:
     """Check every ``*.html`` page under ``html_dir``; return problems per page.
 
     ``keep`` maps a page (relative path) to a screenshot name to save in
     ``screenshots``; ``mathjax_es5`` is a local MathJax 3 ``es5`` folder.
+    With ``state`` (a JSON file), a page whose :func:`page_digest` is the
+    one recorded when it last passed under the same :func:`checker_version`
+    (and whose screenshot, if kept, exists) is not rendered again; the
+    file is rewritten with the digests of the pages that pass now.
     """
     html_dir, mathjax_es5 = Path(html_dir).resolve(), Path(mathjax_es5).resolve()
     if not (mathjax_es5 / "tex-mml-chtml.js").exists():
@@ -171,34 +246,60 @@ def check_pages(
     keep = keep or {}
     if screenshots:
         screenshots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1600})
-        page.route("**/*", _offline_router(mathjax_es5))
-        for path in pages:
-            rel = str(path.relative_to(html_dir))
-            page.goto(path.as_uri(), wait_until="load")
-            try:
-                page.wait_for_function(
-                    "() => !document.querySelector('.math') || document.querySelector('mjx-container')",
-                    timeout=8000,
-                )
-            except Exception:
-                pass
-            state = page.evaluate(_PAGE_STATE)
-            shot = page.screenshot(full_page=False)
-            issues = []
-            if state["text"] < 100 or _is_flat(shot):
-                issues.append("page is blank")
-            if state["broken"]:
-                issues.append(f"images did not load: {state['broken']}")
-            if state["math"] and not state["typeset"]:
-                issues.append(f"{state['math']} maths elements not typeset by MathJax")
-            if issues:
-                problems[rel] = issues
-            if screenshots and rel in keep:
-                (screenshots / keep[rel]).write_bytes(page.screenshot(full_page=True))
-        browser.close()
+    passed: dict[str, str] = {}
+    if state is not None:
+        version = checker_version(mathjax_es5)
+        shared: dict[Path, str] = {}
+        digests = {str(p.relative_to(html_dir)): page_digest(p, shared) for p in pages}
+        passed = {rel: d for rel, d in _load_state(state, version).items() if digests.get(rel) == d}
+        total = len(pages)
+        pages = [
+            p
+            for p in pages
+            if (rel := str(p.relative_to(html_dir))) not in passed
+            or (screenshots and rel in keep and not (screenshots / keep[rel]).exists())
+        ]
+        print(
+            f"rendering {len(pages)} of {total} pages; the others are unchanged "
+            f"since they passed ({state})"
+        )
+    if pages:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 1600})
+            page.route("**/*", _offline_router(mathjax_es5))
+            for path in pages:
+                rel = str(path.relative_to(html_dir))
+                page.goto(path.as_uri(), wait_until="load")
+                try:
+                    page.wait_for_function(
+                        "() => !document.querySelector('.math') || document.querySelector('mjx-container')",
+                        timeout=8000,
+                    )
+                except Exception:
+                    pass
+                seen = page.evaluate(_PAGE_STATE)
+                shot = page.screenshot(full_page=False)
+                issues = []
+                if seen["text"] < 100 or _is_flat(shot):
+                    issues.append("page is blank")
+                if seen["broken"]:
+                    issues.append(f"images did not load: {seen['broken']}")
+                if seen["math"] and not seen["typeset"]:
+                    issues.append(f"{seen['math']} maths elements not typeset by MathJax")
+                if issues:
+                    problems[rel] = issues
+                    passed.pop(rel, None)
+                elif state is not None:
+                    passed[rel] = digests[rel]
+                if screenshots and rel in keep:
+                    (screenshots / keep[rel]).write_bytes(page.screenshot(full_page=True))
+            browser.close()
+    if state is not None:
+        state.parent.mkdir(parents=True, exist_ok=True)
+        tmp = state.with_name(f".{state.name}.tmp")
+        tmp.write_text(json.dumps({"version": version, "pages": passed}, indent=1, sort_keys=True))
+        tmp.replace(state)
     return problems
 
 
@@ -226,10 +327,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--screenshots", default="build/screenshots", help="where to keep one screenshot per part"
     )
+    parser.add_argument(
+        "--all-pages",
+        action="store_true",
+        help="render every page, not only those changed since they last passed",
+    )
     args = parser.parse_args(argv)
     html = Path(args.html)
+    shots = Path(args.screenshots)
+    state = shots / STATE_FILE
+    if args.all_pages:
+        state.unlink(missing_ok=True)
     problems = check_links(html)
-    problems.update(check_pages(html, Path(args.screenshots), part_screenshots(html)))
+    problems.update(check_pages(html, shots, part_screenshots(html), state=state))
     for page, issues in problems.items():
         print(f"{page}: {'; '.join(issues)}", file=sys.stderr)
     print(
