@@ -338,3 +338,34 @@ def test_per_shot_figures_name_each_runs_figures_without_the_shot_count():
     assert "gda_minus_zero_shot_ci_low" not in out  # no bounds from a single draw
     with pytest.raises(ValueError, match="param.shots"):
         experiments.per_shot_figures(summary.drop(columns="param.shots"))
+
+
+def test_stack_methods_and_sweep_against_run_on_a_hand_made_sweep():
+    import pandas as pd
+    from scipy import stats as st
+
+    from zslkit.nbtools import sweep
+
+    per_shot = pd.DataFrame(
+        {
+            "run": ["a", "b", "c"],
+            "param.seeds": ["1", "2", "3"],
+            "param.shots": [16, 16, 16],
+            "gda_top1": [0.50, 0.52, 0.47],
+            "tip_adapter_top1": [0.45, 0.49, 0.46],
+        }
+    )
+    stacked = experiments.stack_methods(per_shot, ["gda", "tip_adapter"])
+    assert list(stacked["param.method"]) == ["gda"] * 3 + ["tip_adapter"] * 3
+    assert list(stacked["top1"]) == [0.50, 0.52, 0.47, 0.45, 0.49, 0.46]
+    with pytest.raises(ValueError, match="'coop'"):
+        experiments.stack_methods(per_shot, ["coop"])
+    table = sweep.summary_table(per_shot, over="seeds")
+    x = np.array([0.50, 0.52, 0.47])
+    low, high = st.t.interval(0.95, 2, loc=x.mean(), scale=x.std(ddof=1) / np.sqrt(3))
+    run = {"gda_top1_16shot": x.mean() + 0.001, "gda_top1_16shot_ci_low": low - 0.002}
+    run["tip_adapter_top1_16shot"] = 0.4667
+    gaps = experiments.sweep_against_run(table, run)
+    assert gaps["n_means"] == 2 and gaps["n_bounds"] == 1
+    assert gaps["max_mean_gap"] == pytest.approx(0.001)
+    assert gaps["max_bound_gap"] == pytest.approx(0.002)

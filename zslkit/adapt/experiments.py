@@ -26,6 +26,8 @@ __all__ = [
     "figure_key",
     "seed_differences",
     "per_shot_figures",
+    "stack_methods",
+    "sweep_against_run",
     "gda_test_alpha_optimism",
     "top1",
     "part_classifiers",
@@ -258,6 +260,67 @@ def per_shot_figures(summary: Any, shots_column: str = "param.shots") -> Any:
         out[shots_column] = k
         rows.append(out)
     return pd.DataFrame(rows)
+
+
+def stack_methods(per_shot: Any, methods: Sequence[str], figure: str = "top1") -> Any:
+    """One row per run and method: ``param.method`` and one column ``figure``.
+
+    From :func:`per_shot_figures`' frame, the columns ``<method>_<figure>``
+    of ``methods`` (record names, :func:`figure_key`) become rows, so that
+    :func:`zslkit.nbtools.sweep.summary_table` groups by method and shots
+    and ``plot_summary`` draws a line per method.
+
+    Taught in: notebooks/03_sweeps.ipynb
+    """
+    import pandas as pd
+
+    missing = [m for m in methods if f"{m}_{figure}" not in per_shot]
+    if missing:
+        have = sorted(c.removesuffix(f"_{figure}") for c in per_shot if c.endswith(f"_{figure}"))
+        raise ValueError(f"no {figure!r} figure for {missing}; the sweep has {have}")
+    params = [c for c in per_shot if c.startswith("param.") or c == "run"]
+    parts = [
+        per_shot[params].assign(**{"param.method": m, figure: per_shot[f"{m}_{figure}"]})
+        for m in methods
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def sweep_against_run(table: Any, results: Mapping[str, Any]) -> dict[str, Any]:
+    """How far a sweep's means and intervals are from one run's figures of the same draws.
+
+    Parameters
+    ----------
+    table : :func:`zslkit.nbtools.sweep.summary_table` of :func:`per_shot_figures`
+        (columns ``shots``, ``figure``, ``mean``, ``ci_low``, ``ci_high``).
+    results : the recorded figures of a run over the same seeds and shots
+        (chapter 30's, ``<figure>_<k>shot`` with ``_ci_low``/``_ci_high``).
+        Standard deviations (``*_std``) are left out: within one draw they are 0.
+
+    Returns
+    -------
+    dict: ``n_means`` and ``max_mean_gap`` (largest absolute difference of a
+    mean), ``n_bounds`` and ``max_bound_gap`` (of an interval bound, where
+    the run has one).
+
+    Taught in: notebooks/03_sweeps.ipynb
+    """
+    means, bounds = [], []
+    for row in table.itertuples(index=False):
+        key = f"{row.figure}_{row.shots}shot"
+        if row.figure.endswith("_std") or results.get(key) is None:
+            continue
+        means.append(abs(row.mean - results[key]))
+        for side in ("low", "high"):
+            theirs = results.get(f"{key}_ci_{side}")
+            if theirs is not None:
+                bounds.append(abs(getattr(row, f"ci_{side}") - theirs))
+    return {
+        "n_means": len(means),
+        "max_mean_gap": float(max(means, default=float("nan"))),
+        "n_bounds": len(bounds),
+        "max_bound_gap": float(max(bounds, default=float("nan"))),
+    }
 
 
 def gda_test_alpha_optimism(
