@@ -175,17 +175,22 @@ def fake_eurosat_root(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize("notebook", sorted(FAKE_EUROSAT_RUNS))
-def test_notebook_runs_on_a_full_tier_dataset(notebook, fake_eurosat_root, tmp_path):
-    params, pattern = FAKE_EUROSAT_RUNS[notebook]
+def run_on_fake_eurosat(notebook, root, tmp_path, params):
+    """Run ``notebook`` on the fake EuroSAT with a random-init ViT-S-32 into ``tmp_path/run``."""
     full_tier = {
         "backbone": "ViT-S-32",
         "pretrained": "none",
         "dataset": "eurosat",
-        "data_root": str(fake_eurosat_root),
+        "data_root": str(root),
     }
     env = {**os.environ, "ZSLKIT_CACHE": str(tmp_path / "cache")}  # nothing cached from elsewhere
-    results, run = run_notebook(notebook, tmp_path / "run", {**full_tier, **params}, env)
+    return run_notebook(notebook, tmp_path / "run", {**full_tier, **params}, env)
+
+
+@pytest.mark.parametrize("notebook", sorted(FAKE_EUROSAT_RUNS))
+def test_notebook_runs_on_a_full_tier_dataset(notebook, fake_eurosat_root, tmp_path):
+    params, pattern = FAKE_EUROSAT_RUNS[notebook]
+    results, run = run_on_fake_eurosat(notebook, fake_eurosat_root, tmp_path, params)
     assert {k: run["parameters"][k] for k in ("backbone", "dataset")} == {
         "backbone": "ViT-S-32",
         "dataset": "eurosat",
@@ -215,18 +220,10 @@ def printed(path):
 
 def test_part_three_takes_the_standard_prompt_sets(fake_eurosat_root, tmp_path):
     """template_set / name_set reach the few-shot task: the run prints and uses the benchmark's."""
-    params, pattern = FAKE_EUROSAT_RUNS["32_pseudo_labels_tta"]
-    full_tier = {
-        "backbone": "ViT-S-32",
-        "pretrained": "none",
-        "dataset": "eurosat",
-        "data_root": str(fake_eurosat_root),
-        "template_set": "standard",
-        "name_set": "standard",
-    }
-    env = {**os.environ, "ZSLKIT_CACHE": str(tmp_path / "cache")}
-    run_notebook("32_pseudo_labels_tta", tmp_path, {**full_tier, **params}, env)
-    text = printed(tmp_path / "32_pseudo_labels_tta.ipynb")
+    params, _ = FAKE_EUROSAT_RUNS["32_pseudo_labels_tta"]
+    sets = {"template_set": "standard", "name_set": "standard"}
+    run_on_fake_eurosat("32_pseudo_labels_tta", fake_eurosat_root, tmp_path, {**params, **sets})
+    text = printed(tmp_path / "run" / "32_pseudo_labels_tta.ipynb")
     assert "templates: 'standard'; class names: 'standard'" in text
 
 
