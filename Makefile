@@ -7,6 +7,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.zslkit-installed
 RUNS := build/runs
+# Notebooks executed at a time by make book / make notebooks (0: one per core).
+JOBS ?= 0
 APT_PACKAGES := dataset-fashion-mnist wordnet-base wordnet-sense-index chromium
 
 .PHONY: book test check format lab reference-runs notebooks setup system-deps clean
@@ -30,7 +32,7 @@ system-deps:
 	else echo "not root: skipping Debian packages$$missing (loaders fall back to official downloads)"; fi
 
 notebooks: setup
-	$(VENV)/bin/zslkit run --all --out $(RUNS)
+	$(VENV)/bin/zslkit run --all --jobs $(JOBS) --out $(RUNS)
 
 MATHJAX := build/vendor/node_modules/mathjax/es5/tex-mml-chtml.js
 

@@ -265,3 +265,35 @@ def test_pagecheck_renders_only_pages_changed_since_they_passed(tmp_path, capsys
     problems, out = check()
     assert problems == {} and "rendering 0 of 3 pages" in out
     assert check_pages(html, None, {}, mathjax_es5=MATHJAX) == {}  # no state: every page
+
+
+def test_jobs_run_notebooks_side_by_side_like_one_after_another(book, capsys):
+    """``--jobs 2`` gives what the serial run gave, reuses the same way and reports a failure."""
+    runs = book / "runs"
+    serial = {s: _value(runs, s) for s in STEMS}
+    code, out = _run(capsys, "--all", "--out", str(runs), "--jobs", "2")
+    assert code == 0 and "running 2 notebooks, 2 at a time" in out
+    assert _reused(out) == set(STEMS) and "0 executed, 2 unchanged (reused), 0 failed" in out
+    code, out = _run(capsys, "--all", "--out", str(runs), "--jobs", "2", "-p", "seed", "3")
+    assert code == 0 and "2 executed, 0 unchanged (reused), 0 failed" in out
+    assert {s: _value(runs, s) for s in STEMS} == {s: 2 * 3 + 1 for s in STEMS}
+    runkey._code_version.cache_clear()  # the children computed it afresh
+    for stem in STEMS:  # each child recorded its own parameters and key
+        run = json.loads((runs / stem / "run.json").read_text())
+        assert run["parameters"] == {"seed": 3}
+        assert run["key"] == runkey.run_key(book / "notebooks" / f"{stem}.ipynb", {"seed": 3})
+    assert serial == {s: 1 for s in STEMS}
+    os.environ[FAIL_ENV] = "b_second"
+    try:
+        code, out = _run(capsys, "--all", "--out", str(runs), "--jobs", "2", "--force")
+    finally:
+        del os.environ[FAIL_ENV]
+    assert code == 1 and "FAILED b_second" in out and "ok a_first" in out
+    assert "1 executed, 0 unchanged (reused), 1 failed" in out
+
+
+def test_jobs_refuses_a_negative_count(book, capsys):
+    before = _stamps(book / "runs")
+    code, out = _run(capsys, "--all", "--out", str(book / "runs"), "--jobs", "-1")
+    assert code == 2 and "--jobs -1 must be 0 (one per core) or more" in out
+    assert _stamps(book / "runs") == before

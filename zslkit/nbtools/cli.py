@@ -4,7 +4,7 @@
 
     zslkit list
     zslkit run NOTEBOOK [-p NAME VALUE]... [-f params.yaml] [--out DIR] [--force]
-    zslkit run --all [--out DIR] [--force]
+    zslkit run --all [--out DIR] [--force] [--jobs N]
     zslkit check NOTEBOOK... | --all [--trains] [--keep DIR]
     zslkit sweep NOTEBOOK -p NAME V1,V2,... [-f grid.yaml] --out DIR
                  [--scheduler ADDRESS | --workers N] [--retries N]
@@ -20,6 +20,10 @@ executed copy), ``DIR/results.json`` (every value the notebook recorded with
 A notebook whose ``DIR`` already holds a finished run with the same key
 (:func:`zslkit.nbtools.runkey.run_key`: its cells, parameters, and the code,
 data and packages it can read) is not executed again; ``--force`` re-executes.
+``run --all --jobs N`` executes N notebooks at a time, each in its own
+``zslkit run`` process (longest first, by their last run's wall time), with
+``OMP_NUM_THREADS`` set so the jobs share the cores instead of contending
+for them; ``--jobs 0`` takes one job per core.
 """
 
 from __future__ import annotations
@@ -263,6 +267,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.all == bool(args.notebook):
         print("zslkit run: give one NOTEBOOK or --all", file=sys.stderr)
         return 2
+    if args.jobs < 0:
+        print(f"zslkit run: --jobs {args.jobs} must be 0 (one per core) or more", file=sys.stderr)
+        return 2
     try:
         params = _gather_parameters(args)
         if args.all:
@@ -277,6 +284,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"zslkit run: {err}", file=sys.stderr)
         return 2
     base = Path(args.out) if args.out else repo_dir() / DEFAULT_OUT
+    jobs = args.jobs or os.cpu_count() or 1
+    if args.all and jobs > 1:
+        return _run_parallel(notebooks, base, args, jobs)
     failures, finished, reused = 0, [], 0
     for nb in notebooks:
         out_dir = base / nb.stem if (args.all or not args.out) else base
@@ -307,6 +317,73 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.all:
         ran = len(notebooks) - reused - failures
         print(f"{ran} executed, {reused} unchanged (reused), {failures} failed")
+    return 1 if failures else 0
+
+
+def _longest_first(notebooks: list[Path], base: Path) -> list[Path]:
+    """Notebooks ordered by their last run's wall time in ``base``, longest first (unknown first)."""
+
+    def last_time(nb: Path) -> float:
+        try:
+            return float(json.loads((base / nb.stem / "run.json").read_text())["wall_time_s"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return float("inf")
+
+    return sorted(notebooks, key=lambda nb: (-last_time(nb), nb.stem))
+
+
+def _run_parallel(notebooks: list[Path], base: Path, args: argparse.Namespace, jobs: int) -> int:
+    """``run --all`` with ``jobs`` notebooks at a time, each a ``zslkit run NOTEBOOK`` process.
+
+    A child does its own reuse check and prints its own lines; they are
+    printed here whole, as each child ends, so lines of two runs never mix.
+    """
+    import concurrent.futures
+    import subprocess
+
+    options: list[str] = ["--file", args.file] if args.file else []
+    for name, value in args.param or []:
+        options += ["-p", name, value]
+    if args.force:
+        options.append("--force")
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // jobs)))
+    procs: dict[str, subprocess.Popen] = {}
+
+    def one(nb: Path) -> tuple[Path, int, str]:
+        command = [sys.executable, "-m", "zslkit.nbtools.cli", "run", str(nb)]
+        command += ["--out", str(base / nb.stem), *options]
+        proc = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        procs[nb.stem] = proc
+        out, _ = proc.communicate()
+        return nb, proc.returncode, out
+
+    failures, reused, finished = 0, 0, []
+    order = _longest_first(notebooks, base)
+    print(f"running {len(order)} notebooks, {jobs} at a time")
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
+    try:
+        for future in concurrent.futures.as_completed([pool.submit(one, nb) for nb in order]):
+            nb, code, out = future.result()
+            print(out, end="" if out.endswith("\n") or not out else "\n", flush=True)
+            if code == 0:
+                finished.append(nb.stem)
+                reused += any(line.startswith("unchanged ") for line in out.splitlines())
+            else:
+                failures += 1
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        print("interrupted: the runs still going were stopped", file=sys.stderr)
+        print(f"finished before it: {', '.join(finished) or 'none'}", file=sys.stderr)
+        return 130
+    pool.shutdown()
+    ran = len(notebooks) - reused - failures
+    print(f"{ran} executed, {reused} unchanged (reused), {failures} failed")
     return 1 if failures else 0
 
 
@@ -375,6 +452,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--force",
         action="store_true",
         help="execute even when the output folder holds a finished run with the same key",
+    )
+    p_run.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --all: execute N notebooks at a time (0: one per core; default 1)",
     )
     p_run.set_defaults(func=_cmd_run)
     p_check = sub.add_parser(
