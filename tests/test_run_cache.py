@@ -297,3 +297,23 @@ def test_jobs_refuses_a_negative_count(book, capsys):
     code, out = _run(capsys, "--all", "--out", str(book / "runs"), "--jobs", "-1")
     assert code == 2 and "--jobs -1 must be 0 (one per core) or more" in out
     assert _stamps(book / "runs") == before
+
+
+def test_jobs_start_the_longest_notebook_first(book):
+    """Last run's wall time first, then the committed notebook's papermill duration."""
+    notebooks = [book / "notebooks" / f"{s}.ipynb" for s in STEMS]
+    for stem, seconds in zip(STEMS, (5.0, 50.0)):
+        run = json.loads((book / "runs" / stem / "run.json").read_text())
+        (book / "runs" / stem / "run.json").write_text(json.dumps(run | {"wall_time_s": seconds}))
+    assert [nb.stem for nb in cli._longest_first(notebooks, book / "runs")] == [
+        "b_second",
+        "a_first",
+    ]
+    for nb, seconds in zip(notebooks, (70.0, 7.0)):
+        committed = nbformat.read(nb, as_version=4)
+        committed.metadata["papermill"] = {"duration": seconds}
+        nbformat.write(committed, nb)
+    assert [nb.stem for nb in cli._longest_first(notebooks, book / "none")] == [
+        "a_first",
+        "b_second",
+    ]

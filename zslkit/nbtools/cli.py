@@ -321,11 +321,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _longest_first(notebooks: list[Path], base: Path) -> list[Path]:
-    """Notebooks ordered by their last run's wall time in ``base``, longest first (unknown first)."""
+    """Notebooks, longest first: by their last run's wall time in ``base``, else by the
+    committed notebook's own (papermill's ``duration``), else first."""
 
     def last_time(nb: Path) -> float:
         try:
             return float(json.loads((base / nb.stem / "run.json").read_text())["wall_time_s"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        try:
+            return float(json.loads(nb.read_text())["metadata"]["papermill"]["duration"])
         except (OSError, ValueError, KeyError, TypeError):
             return float("inf")
 
