@@ -7,7 +7,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.zslkit-installed
 RUNS := build/runs
-# Notebooks executed at a time by make book / make notebooks (0: one per core).
+# Notebooks executed (and book pages rendered) at a time by make book /
+# make notebooks (0: one per core).
 JOBS ?= 0
 APT_PACKAGES := dataset-fashion-mnist wordnet-base wordnet-sense-index chromium
 
@@ -49,7 +50,7 @@ $(ACTIONLINT):
 
 book: notebooks $(MATHJAX)
 	$(PY) -m zslkit.nbtools.book --notebooks $(RUNS) --out build/book
-	$(PY) -m zslkit.nbtools.pagecheck build/book/_build/html --screenshots build/screenshots
+	$(PY) -m zslkit.nbtools.pagecheck build/book/_build/html --screenshots build/screenshots --jobs $(JOBS)
 	$(PY) -m zslkit.nbtools.student --out build/student >/dev/null
 	@echo "book: build/book/_build/html/index.html"
 

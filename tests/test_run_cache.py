@@ -317,3 +317,26 @@ def test_jobs_start_the_longest_notebook_first(book):
         "a_first",
         "b_second",
     ]
+
+
+@pytest.mark.skipif(
+    shutil.which("chromium") is None or not (MATHJAX / "tex-mml-chtml.js").exists(),
+    reason="needs Debian chromium and the local MathJax (make setup)",
+)
+def test_pagecheck_with_two_browsers_finds_what_one_finds(tmp_path):
+    from zslkit.nbtools.pagecheck import check_pages
+
+    html = tmp_path / "html"
+    html.mkdir()
+    text = "<p>" + "A page with enough text to count as not blank. " * 5 + "</p>"
+    for name in ("a", "b", "d"):
+        (html / f"{name}.html").write_text(f"<html><body><main>{text}</main></body></html>")
+    (html / "c.html").write_text("<html><body><main></main></body></html>")  # blank: fails
+    keep = {"a.html": "a.png", "d.html": "d.png"}
+    state = tmp_path / "two" / "state.json"
+    two = check_pages(html, tmp_path / "two", keep, mathjax_es5=MATHJAX, state=state, jobs=2)
+    one = check_pages(html, tmp_path / "one", keep, mathjax_es5=MATHJAX, jobs=1)
+    assert two == one == {"c.html": ["page is blank"]}
+    assert sorted(p.name for p in (tmp_path / "two").glob("*.png")) == ["a.png", "d.png"]
+    passed = json.loads(state.read_text())["pages"]
+    assert sorted(passed) == ["a.html", "b.html", "d.html"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import sys
@@ -218,6 +219,7 @@ def check_pages(
     keep: dict[str, str] | None = None,
     mathjax_es5: Path = DEFAULT_MATHJAX,
     state: Path | None = None,
+    jobs: int = 1,
 ) -> dict[str, list[str]]:
     """Check every ``*.html`` page under ``html_dir``; return problems per page.
 
@@ -227,14 +229,13 @@ def check_pages(
     one recorded when it last passed under the same :func:`checker_version`
     (and whose screenshot, if kept, exists) is not rendered again; the
     file is rewritten with the digests of the pages that pass now.
+    ``jobs`` browsers render the pages side by side, each a process of its own.
     """
     html_dir, mathjax_es5 = Path(html_dir).resolve(), Path(mathjax_es5).resolve()
     if not (mathjax_es5 / "tex-mml-chtml.js").exists():
         raise FileNotFoundError(
             f"no MathJax under {mathjax_es5}; run `npm install --prefix build/vendor mathjax@3`"
         )
-    from playwright.sync_api import sync_playwright
-
     pages = sorted(
         p
         for p in html_dir.rglob("*.html")
@@ -263,44 +264,75 @@ def check_pages(
             f"rendering {len(pages)} of {total} pages; the others are unchanged "
             f"since they passed ({state})"
         )
-    if pages:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 1600})
-            page.route("**/*", _offline_router(mathjax_es5))
-            for path in pages:
-                rel = str(path.relative_to(html_dir))
-                page.goto(path.as_uri(), wait_until="load")
-                try:
-                    page.wait_for_function(
-                        "() => !document.querySelector('.math') || document.querySelector('mjx-container')",
-                        timeout=8000,
-                    )
-                except Exception:
-                    pass
-                seen = page.evaluate(_PAGE_STATE)
-                shot = page.screenshot(full_page=False)
-                issues = []
-                if seen["text"] < 100 or _is_flat(shot):
-                    issues.append("page is blank")
-                if seen["broken"]:
-                    issues.append(f"images did not load: {seen['broken']}")
-                if seen["math"] and not seen["typeset"]:
-                    issues.append(f"{seen['math']} maths elements not typeset by MathJax")
-                if issues:
-                    problems[rel] = issues
-                    passed.pop(rel, None)
-                elif state is not None:
-                    passed[rel] = digests[rel]
-                if screenshots and rel in keep:
-                    (screenshots / keep[rel]).write_bytes(page.screenshot(full_page=True))
-            browser.close()
+    if jobs > 1 and len(pages) > 1:
+        import concurrent.futures
+        import multiprocessing
+
+        chunks = [pages[i::jobs] for i in range(min(jobs, len(pages)))]
+        with concurrent.futures.ProcessPoolExecutor(
+            len(chunks), mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
+            args = (html_dir, mathjax_es5, screenshots, keep)
+            found = {}
+            for part in pool.map(_render_pages, chunks, *([a] * len(chunks) for a in args)):
+                found.update(part)
+    else:
+        found = _render_pages(pages, html_dir, mathjax_es5, screenshots, keep)
+    for rel, issues in sorted(found.items()):
+        if issues:
+            problems[rel] = issues
+            passed.pop(rel, None)
+        elif state is not None:
+            passed[rel] = digests[rel]
     if state is not None:
         state.parent.mkdir(parents=True, exist_ok=True)
         tmp = state.with_name(f".{state.name}.tmp")
         tmp.write_text(json.dumps({"version": version, "pages": passed}, indent=1, sort_keys=True))
         tmp.replace(state)
     return problems
+
+
+def _render_pages(
+    pages: list[Path],
+    html_dir: Path,
+    mathjax_es5: Path,
+    screenshots: Path | None,
+    keep: dict[str, str],
+) -> dict[str, list[str]]:
+    """Render ``pages`` in one headless Chromium; the problems of each (empty: it passed)."""
+    from playwright.sync_api import sync_playwright
+
+    found: dict[str, list[str]] = {}
+    if not pages:
+        return found
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        page.route("**/*", _offline_router(mathjax_es5))
+        for path in pages:
+            rel = str(path.relative_to(html_dir))
+            page.goto(path.as_uri(), wait_until="load")
+            try:
+                page.wait_for_function(
+                    "() => !document.querySelector('.math') || document.querySelector('mjx-container')",
+                    timeout=8000,
+                )
+            except Exception:
+                pass
+            seen = page.evaluate(_PAGE_STATE)
+            shot = page.screenshot(full_page=False)
+            issues = []
+            if seen["text"] < 100 or _is_flat(shot):
+                issues.append("page is blank")
+            if seen["broken"]:
+                issues.append(f"images did not load: {seen['broken']}")
+            if seen["math"] and not seen["typeset"]:
+                issues.append(f"{seen['math']} maths elements not typeset by MathJax")
+            found[rel] = issues
+            if screenshots and rel in keep:
+                (screenshots / keep[rel]).write_bytes(page.screenshot(full_page=True))
+        browser.close()
+    return found
 
 
 def part_screenshots(html_dir: Path) -> dict[str, str]:
@@ -332,14 +364,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="render every page, not only those changed since they last passed",
     )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="browsers rendering side by side (0: one per core)"
+    )
     args = parser.parse_args(argv)
+    if args.jobs < 0:
+        parser.error(f"--jobs {args.jobs} must be 0 (one per core) or more")
+    jobs = args.jobs or os.cpu_count() or 1
     html = Path(args.html)
     shots = Path(args.screenshots)
     state = shots / STATE_FILE
     if args.all_pages:
         state.unlink(missing_ok=True)
     problems = check_links(html)
-    problems.update(check_pages(html, shots, part_screenshots(html), state=state))
+    problems.update(check_pages(html, shots, part_screenshots(html), state=state, jobs=jobs))
     for page, issues in problems.items():
         print(f"{page}: {'; '.join(issues)}", file=sys.stderr)
     print(
