@@ -19,7 +19,7 @@ setup: $(STAMP) system-deps
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip>=24"
-	$(PY) -m pip install -q -c requirements/constraints.txt -e ".[book,dev]"
+	$(PY) -m pip install -q -c requirements/constraints.txt -e ".[book,dev,course]"
 	touch $(STAMP)
 
 # Debian data packages used by the pocket tier (root only; otherwise the
