@@ -19,6 +19,7 @@ ALLOWED = {
     "vlm": {"data", "models"},
     "adapt": {"data", "models"},
     "domains": {"data", "models", "classic"},
+    "beyond": {"data", "models", "lab", "classic", "vlm", "adapt"},
     "nbtools": set(),
 }
 
