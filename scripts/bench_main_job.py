@@ -3,11 +3,11 @@
 ::
 
     python scripts/bench_main_job.py [--runs build/runs] [--book build/book]
-        [--screenshots build/screenshots] [--student build/student] [--skip-runs]
+        [--screenshots build/screenshots] [--jobs N] [--skip-runs]
 
 Runs, in order and as ``make book`` does, ``zslkit run --all --out RUNS``
 (which re-executes only the notebooks whose run key changed), the book
-build from RUNS, the page check and the student copies, and prints each
+build from RUNS and the page check, and prints each
 stage's wall time and the total. Set ``ZSLKIT_NOTEBOOKS`` to time a copy
 of the notebooks (e.g. one with an edited cell). ``--skip-runs`` leaves
 out the first stage (e.g. to time a book built from ``notebooks``).
@@ -29,7 +29,12 @@ def stages(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     out = (
         []
         if args.skip_runs
-        else [("run --all", [str(BIN / "zslkit"), "run", "--all", "--out", args.runs])]
+        else [
+            (
+                "run --all",
+                [str(BIN / "zslkit"), "run", "--all", "--jobs", str(args.jobs), "--out", args.runs],
+            )
+        ]
     )
     return out + [
         ("book", [py, "-m", "zslkit.nbtools.book", "--notebooks", args.runs, "--out", args.book]),
@@ -42,9 +47,10 @@ def stages(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
                 f"{args.book}/_build/html",
                 "--screenshots",
                 args.screenshots,
+                "--jobs",
+                str(args.jobs),
             ],
         ),
-        ("student", [py, "-m", "zslkit.nbtools.student", "--out", args.student]),
     ]
 
 
@@ -53,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default="build/runs")
     parser.add_argument("--book", default="build/book")
     parser.add_argument("--screenshots", default="build/screenshots")
-    parser.add_argument("--student", default="build/student")
+    parser.add_argument("--jobs", type=int, default=0, help="as make book's JOBS (0: one per core)")
     parser.add_argument("--skip-runs", action="store_true", help="time the other stages only")
     args = parser.parse_args(argv)
     times = []
@@ -63,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         times.append((name, time.perf_counter() - start))
         lines = (proc.stdout + proc.stderr).strip().splitlines()
         summary = [line for line in lines if line.startswith(("unchanged", "ok ", "rendering"))]
-        for line in summary[-30:] if name != "student" else []:
+        for line in summary[-30:]:
             print(f"  {line}")
         print(f"{name}: {times[-1][1]:.1f} s (exit {proc.returncode})", flush=True)
         if proc.returncode:

@@ -226,6 +226,12 @@ def staged_files(source: Path, cache: Path | None = None) -> dict[str, bytes]:
         executed = nbformat.read(find_executed(nb.stem, source), as_version=4)
         runs[nb.stem] = _add_parameters_table(nb, executed)
         files[f"notebooks/{nb.name}"] = nbformat.writes(executed).encode()
+    if "syllabus.md" in files:  # the course's exercises, read from the notebooks
+        from zslkit.nbtools.course import EXERCISES_MARKER, exercise_table
+
+        table = exercise_table(sorted(notebooks_dir().glob("*.ipynb")))
+        text = files["syllabus.md"].decode().replace(EXERCISES_MARKER, table)
+        files["syllabus.md"] = text.encode()
     with tempfile.TemporaryDirectory() as tmp:
         files["results.md"] = results_markdown(runs, Path(tmp), cache).encode()
         for png in sorted(Path(tmp).iterdir()):
