@@ -72,7 +72,9 @@ def test_constraints_pin_every_dependency_exactly_within_its_range():
             r = Requirement(line)
             (spec,) = r.specifier
             assert spec.operator == "==", f"{line} is not an exact pin"
-            pins[canonical(r.name)] = spec.version
+            name = canonical(r.name)
+            assert name not in pins, f"{name} is pinned twice ({pins.get(name)} and {spec.version})"
+            pins[name] = spec.version
     for name, spec in pip_reqs.items():
         assert name in pins, f"{name} has no exact pin in requirements/constraints.txt"
         assert spec.contains(pins[name], prereleases=True), f"{name}=={pins[name]} outside {spec}"
