@@ -9,7 +9,6 @@ graded questions each; each release notebook runs up to its first exercise.
 
 from __future__ import annotations
 
-import ast
 import zipfile
 from pathlib import Path
 
@@ -238,7 +237,9 @@ def _stub_source(course: Path, stem: str, name: str) -> str:
 def test_solution_passes_and_stub_and_mistakes_fail(course, stem, name):
     tests = course / "source" / stem / "tests" / f"{name}.py"
     solution = _solution_source(stem, name)
-    assert ast.parse(solution), "the solution cell runs on its own (it imports what it uses)"
+    alone: dict = {}
+    exec(compile(solution, f"{stem}::{name}", "exec"), alone)  # noqa: S102 - on its own
+    assert callable(alone.get(name)), f"the solution cell must define {name}() by itself"
     result = _run_tests(tests, solution)
     assert result.passed_all, result.summary()
     stub = _stub_source(course, stem, name)
